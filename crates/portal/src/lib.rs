@@ -1,0 +1,18 @@
+//! Customer Portal: the library every function shares.
+//!
+//! - [`domain`]: business rules, no AWS, no HTTP.
+//! - [`store`], [`ratelimit`], [`queue`]: AWS adapters, no HTTP.
+//! - [`service`]: use cases tying the two together.
+//! - [`web`]: requests in, pages and JSON out; one handler per Lambda function.
+
+pub mod aws;
+pub mod config;
+pub mod domain;
+pub mod queue;
+pub mod ratelimit;
+pub mod service;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+pub use service::Portal;

@@ -1,0 +1,185 @@
+//! The portal's use cases: each one ties the domain rules to the adapters
+//! (store, rate limiter, queue). Entry points call these and only render.
+
+use ulid::Ulid;
+
+use crate::aws::{AwsClients, AwsError};
+use crate::config::{Config, ConfigError};
+use crate::domain::time::now_unix;
+use crate::domain::{
+    Channel, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef, Workspace,
+    WorkspaceSlug,
+};
+use crate::queue::EventQueue;
+use crate::ratelimit::{Admission, Limit, RateLimiter};
+use crate::store::{keys, CreateTicketError, Store};
+
+/// Everything a request needs, built once per process and shared by warm invocations.
+#[derive(Clone, Debug)]
+pub struct Portal {
+    pub config: Config,
+    pub store: Store,
+    pub limiter: RateLimiter,
+    pub queue: EventQueue,
+    pub clients: AwsClients,
+}
+
+impl Portal {
+    pub fn new(config: Config, clients: AwsClients) -> Self {
+        Self {
+            store: Store::new(clients.dynamodb.clone(), &config.table),
+            limiter: RateLimiter::new(clients.dynamodb.clone(), &config.rate_limit_table, &config.rate_limit_salt),
+            queue: EventQueue::new(clients.sqs.clone(), &config.queue_url),
+            config,
+            clients,
+        }
+    }
+
+    /// Reads the configuration and builds the SDK clients from the environment.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        Ok(Self::new(config, AwsClients::from_env().await))
+    }
+
+    /// The customer's tracking page for a ticket.
+    pub fn tracking_url(&self, slug: &WorkspaceSlug, reference: TicketRef) -> String {
+        format!("{}/portal/{slug}/tickets/{reference}", self.config.base_url)
+    }
+
+    /// The submission form of a workspace: the link to share.
+    pub fn portal_url(&self, slug: &WorkspaceSlug) -> String {
+        format!("{}/portal/{slug}/submit", self.config.base_url)
+    }
+}
+
+/// What a successful submission returns, first time or replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub workspace: Workspace,
+    pub reference: TicketRef,
+    pub ticket_id: String,
+    pub status: Status,
+    /// True when an earlier request with the same idempotency key made the ticket.
+    pub replayed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("unknown workspace")]
+    UnknownWorkspace,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("idempotency key reused for a different submission")]
+    IdempotencyConflict,
+    #[error(transparent)]
+    Unavailable(#[from] AwsError),
+}
+
+impl Portal {
+    /// Creates a ticket from a valid submission.
+    ///
+    /// Sequential round trips: (1) rate-limit admission together with the
+    /// idempotency lookup, (2) the atomic ticket number, (3) the ticket
+    /// transaction together with the "ticket created" message. The message may
+    /// reach the worker before the transaction commits, or without it if the
+    /// transaction fails; the worker waits for the ticket and drops messages
+    /// whose ticket never appeared (see `worker`). If the message fails to send,
+    /// the request fails and its retry with the same idempotency key re-sends it.
+    pub async fn submit_ticket(
+        &self,
+        slug: &WorkspaceSlug,
+        new: NewTicket,
+        client_ip: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<Receipt, SubmitError> {
+        let fingerprint = new.fingerprint();
+        let limit = Limit::submissions(self.config.submit_limit_per_hour);
+        let (admission, earlier) = tokio::join!(self.limiter.admit(limit, client_ip), async {
+            match idempotency_key {
+                Some(k) => self.store.find_idempotent(slug, k.as_str()).await,
+                None => Ok(None),
+            }
+        });
+        if let Some(earlier) = earlier? {
+            return self.replay(slug, &fingerprint, earlier).await;
+        }
+        if let Admission::Limited { retry_after_secs } = admission? {
+            return Err(SubmitError::RateLimited { retry_after_secs });
+        }
+        let (workspace, reference) = self.store.take_ticket_number(slug).await?.ok_or(SubmitError::UnknownWorkspace)?;
+        let ticket = new_ticket_record(&workspace, reference, new);
+        let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), reference, &ticket.id);
+        let idempotency = idempotency_key.map(|k| (k.as_str(), fingerprint.as_str()));
+        let (written, sent) = tokio::join!(self.store.create_ticket(&ticket, idempotency), self.queue.publish(&event));
+        match written {
+            Ok(()) => {}
+            Err(CreateTicketError::IdempotencyKeyTaken) => {
+                // A concurrent twin of this request won; answer with its ticket.
+                let key = idempotency_key.map(IdempotencyKey::as_str).unwrap_or_default();
+                let earlier = self.store.find_idempotent(slug, key).await?;
+                return match earlier {
+                    Some(earlier) => self.replay(slug, &fingerprint, earlier).await,
+                    None => Err(AwsError { operation: "create ticket", detail: "idempotency record vanished".into() }.into()),
+                };
+            }
+            Err(CreateTicketError::Aws(err)) => return Err(err.into()),
+        }
+        if let Err(err) = sent {
+            tracing::error!(reference = %reference, error = %err, "ticket stored but its event was not queued; the client's retry re-sends it");
+            return Err(err.into());
+        }
+        tracing::info!(workspace = %slug, reference = %reference, "ticket created");
+        Ok(Receipt { workspace, reference, ticket_id: ticket.id, status: ticket.status, replayed: false })
+    }
+
+    async fn replay(
+        &self,
+        slug: &WorkspaceSlug,
+        fingerprint: &str,
+        earlier: crate::store::IdempotentSubmission,
+    ) -> Result<Receipt, SubmitError> {
+        if !crate::domain::secrets::constant_time_eq(&earlier.fingerprint, fingerprint) {
+            return Err(SubmitError::IdempotencyConflict);
+        }
+        // The first attempt may have stored the ticket and failed to queue its
+        // event: send it again. The worker's effects are idempotent.
+        let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), earlier.reference, &earlier.ticket_id);
+        let (workspace, ticket, sent) = tokio::join!(
+            self.store.get_workspace(slug),
+            self.store.get_ticket(slug, earlier.reference),
+            self.queue.publish(&event)
+        );
+        sent?;
+        let workspace = workspace?.ok_or(SubmitError::UnknownWorkspace)?;
+        let status = ticket?.map(|t| t.status).unwrap_or(Status::Open);
+        tracing::info!(workspace = %slug, reference = %earlier.reference, "submission replayed");
+        Ok(Receipt { workspace, reference: earlier.reference, ticket_id: earlier.ticket_id, status, replayed: true })
+    }
+}
+
+/// A new ticket as the spec defines it: Open, Medium, Portal.
+fn new_ticket_record(workspace: &Workspace, reference: TicketRef, new: NewTicket) -> Ticket {
+    let now = now_unix();
+    let email_normalized = new.email.normalized();
+    Ticket {
+        id: Ulid::new().to_string(),
+        workspace: workspace.slug.clone(),
+        reference,
+        name: new.name.to_string(),
+        email: new.email.to_string(),
+        contact_id: keys::contact_id(&email_normalized),
+        email_normalized,
+        subject: new.subject.to_string(),
+        description: new.description.map(|d| d.to_string()),
+        ticket_type: new.ticket_type,
+        status: Status::Open,
+        priority: Priority::Medium,
+        channel: Channel::Portal,
+        assignee: None,
+        assignee_name: None,
+        created_at: now,
+        updated_at: now,
+        resolution: None,
+        rating: None,
+    }
+}

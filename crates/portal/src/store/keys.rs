@@ -1,0 +1,71 @@
+//! The single-table key design of the portal table, in one place.
+//!
+//! | item                | pk                      | sk                        | access pattern                              |
+//! |---------------------|-------------------------|---------------------------|---------------------------------------------|
+//! | workspace           | `WS#{slug}`             | `WORKSPACE`               | GetItem; ADD `ticketSeq` (TKT numbers), ADD `assignSeq` (round-robin) |
+//! | agent               | `WS#{slug}`             | `AGENT#{agent}`           | Query begins_with `AGENT#`                  |
+//! | contact             | `WS#{slug}`             | `CONTACT#{sha256(email)}` | upsert with `if_not_exists` (no duplicates) |
+//! | idempotency record  | `WS#{slug}`             | `IDEM#{sha256(key)}`      | conditional Put; GetItem on replay (TTL 24 h) |
+//! | inbox notification  | `WS#{slug}`             | `INBOX#{agent}#{ulid}`    | Query begins_with per agent                 |
+//! | ticket              | `T#{slug}#{TKT-0001}`   | `TICKET`                  | one Query on pk returns ticket + comments   |
+//! | comment             | `T#{slug}#{TKT-0001}`   | `C#{ulid}`                | (same Query), sorted by time                |
+//! | link token (CSAT)   | `TOKEN#{sha256(token)}` | `TOKEN`                   | GetItem; conditional update on use           |
+//! | worker effect       | `EFFECT#{event effect}` | `EFFECT`                  | conditional Put: each email/notification once |
+//!
+//! The rate-limit table is separate: pk `{scope}#{sha256(salt, ip)}#{window}`.
+
+use crate::domain::{TicketRef, WorkspaceSlug};
+use crate::domain::secrets::sha256_hex;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// TTL attribute on both tables (epoch seconds). The emulator never expires
+/// items, so code checks expiry itself.
+pub const EXPIRES_AT: &str = "expiresAt";
+
+pub const WORKSPACE_SK: &str = "WORKSPACE";
+pub const TICKET_SK: &str = "TICKET";
+pub const COMMENT_PREFIX: &str = "C#";
+pub const AGENT_PREFIX: &str = "AGENT#";
+
+pub fn workspace_pk(slug: &WorkspaceSlug) -> String {
+    format!("WS#{slug}")
+}
+
+pub fn agent_sk(agent: &str) -> String {
+    format!("{AGENT_PREFIX}{agent}")
+}
+
+/// Contacts are keyed by the hash of the normalised address, so two concurrent
+/// first tickets from one person meet on the same item.
+pub fn contact_id(normalized_email: &str) -> String {
+    sha256_hex(normalized_email.as_bytes())[..32].to_owned()
+}
+
+pub fn contact_sk(contact_id: &str) -> String {
+    format!("CONTACT#{contact_id}")
+}
+
+pub fn idempotency_sk(key: &str) -> String {
+    format!("IDEM#{}", sha256_hex(key.as_bytes()))
+}
+
+pub fn inbox_prefix(agent: &str) -> String {
+    format!("INBOX#{agent}#")
+}
+
+pub fn ticket_pk(slug: &WorkspaceSlug, reference: TicketRef) -> String {
+    format!("T#{slug}#{reference}")
+}
+
+pub fn comment_sk(comment_id: &str) -> String {
+    format!("{COMMENT_PREFIX}{comment_id}")
+}
+
+pub fn token_pk(token_hash: &str) -> String {
+    format!("TOKEN#{token_hash}")
+}
+
+pub fn effect_pk(effect_key: &str) -> String {
+    format!("EFFECT#{effect_key}")
+}

@@ -1,0 +1,119 @@
+//! Every way a request can fail, and the one place that maps each to an HTTP
+//! status, a JSON error body and a friendly page.
+
+use http::StatusCode;
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use super::pages::{self, Layout};
+use super::respond;
+use crate::domain::FieldErrors;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The body could not be read as the form or JSON it should be.
+    Malformed(String),
+    /// Unknown workspace, unknown ticket, or ticket and email not matching: one answer for all.
+    NotFound,
+    MethodNotAllowed,
+    /// The request conflicts with the ticket's state (already rated, closed...).
+    Conflict { code: &'static str, message: String },
+    /// The link has expired (or never existed: one answer for both).
+    Expired,
+    TooLarge { limit_bytes: usize },
+    UnsupportedMediaType { expected: &'static str },
+    Invalid(FieldErrors),
+    RateLimited { retry_after_secs: u64 },
+    /// A dependency failed; the same request can be retried.
+    Unavailable,
+}
+
+impl Failure {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Failure::Malformed(_) => StatusCode::BAD_REQUEST,
+            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Failure::Conflict { .. } => StatusCode::CONFLICT,
+            Failure::Expired => StatusCode::GONE,
+            Failure::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Failure::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Malformed(_) => "malformed_request",
+            Failure::NotFound => "not_found",
+            Failure::MethodNotAllowed => "method_not_allowed",
+            Failure::Conflict { code, .. } => code,
+            Failure::Expired => "link_expired",
+            Failure::TooLarge { .. } => "body_too_large",
+            Failure::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Failure::Invalid(_) => "validation_failed",
+            Failure::RateLimited { .. } => "rate_limited",
+            Failure::Unavailable => "temporarily_unavailable",
+        }
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self {
+            Failure::Malformed(_) => "We could not read that request",
+            Failure::NotFound => "Not found",
+            Failure::MethodNotAllowed => "Not allowed",
+            Failure::Conflict { .. } => "That cannot be done",
+            Failure::Expired => "This link has expired",
+            Failure::TooLarge { .. } => "That was too much text",
+            Failure::UnsupportedMediaType { .. } => "We could not read that request",
+            Failure::Invalid(_) => "Please check the form",
+            Failure::RateLimited { .. } => "Please try again later",
+            Failure::Unavailable => "Something went wrong on our side",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Malformed(detail) => format!("The request could not be read: {detail}"),
+            Failure::NotFound => "We could not find that page. If you followed a ticket link, check the reference and the email address you used.".into(),
+            Failure::MethodNotAllowed => "This address does not accept that kind of request.".into(),
+            Failure::Conflict { message, .. } => message.clone(),
+            Failure::Expired => "This link is no longer valid. Links in our emails work for 7 days and can be used once.".into(),
+            Failure::TooLarge { limit_bytes } => format!("The request is larger than {} KB. Please shorten your message.", limit_bytes / 1024),
+            Failure::UnsupportedMediaType { expected } => format!("Please send the request as {expected}."),
+            Failure::Invalid(_) => "Some fields need your attention.".into(),
+            Failure::RateLimited { retry_after_secs } => format!(
+                "You have sent a lot of requests in a short time. Please wait about {} and try again.",
+                pages::human_duration(*retry_after_secs)
+            ),
+            Failure::Unavailable => "We could not complete your request just now. Nothing was lost: please try again in a moment.".into(),
+        }
+    }
+
+    /// `{"error", "message", "fields"}` with the right status.
+    pub fn to_json(&self) -> Response<Body> {
+        let fields: serde_json::Map<String, serde_json::Value> = match self {
+            Failure::Invalid(errors) => errors.iter().map(|(f, p)| (f.to_owned(), json!(p))).collect(),
+            _ => serde_json::Map::new(),
+        };
+        let body = json!({ "error": self.code(), "message": self.message(), "fields": fields });
+        self.with_retry_after(respond::json(self.status(), &body))
+    }
+
+    /// A friendly page in the workspace's frame (or a neutral one).
+    pub fn to_page(&self, layout: Layout) -> Response<Body> {
+        let html = pages::message_page(layout.titled(self.title()), self.title(), &self.message(), None);
+        self.with_retry_after(respond::html(self.status(), html))
+    }
+
+    fn with_retry_after(&self, mut response: Response<Body>) -> Response<Body> {
+        if let Failure::RateLimited { retry_after_secs } = self {
+            if let Ok(value) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(http::header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,38 @@
+//! The HTTP edge: API Gateway requests in, pages and JSON out. One `handle`
+//! per Lambda function; each turns a request into a use-case call and renders.
+
+pub mod failure;
+pub mod pages;
+pub mod request;
+pub mod respond;
+pub mod routes;
+pub mod submit;
+
+use lambda_http::{Body, Request, Response};
+
+pub use failure::Failure;
+use pages::Layout;
+use routes::{Function, Params, Route};
+
+/// How a route answers failures: HTML routes with pages, `/api` routes with JSON.
+pub fn is_api(route: &Route) -> bool {
+    route.path.starts_with("/api/")
+}
+
+/// The route of `req` if `function` serves it; otherwise the response to send.
+pub fn route_for(function: Function, req: &Request) -> Result<(&'static Route, Params), Response<Body>> {
+    let path = req.uri().path();
+    match routes::resolve(req.method(), path) {
+        Some((route, params)) if route.function == function => Ok((route, params)),
+        _ => {
+            let failure = if routes::path_exists(path) { Failure::MethodNotAllowed } else { Failure::NotFound };
+            Err(if path.starts_with("/api/") { failure.to_json() } else { failure.to_page(Layout::neutral()) })
+        }
+    }
+}
+
+/// Logs a dependency failure (without personal data) and answers 503.
+pub fn unavailable(err: &dyn std::error::Error) -> Failure {
+    tracing::error!(error = %err, "dependency failed");
+    Failure::Unavailable
+}

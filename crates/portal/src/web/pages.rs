@@ -1,0 +1,176 @@
+//! HTML pages, rendered by askama templates that escape every value by default.
+
+use askama::Template;
+
+use super::respond::STYLESHEET;
+use crate::domain::{FieldErrors, SubmissionInput, TicketRef, TicketType, Workspace, WorkspaceSlug};
+
+/// What every page shares: its title and the workspace it belongs to.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub title: String,
+    pub workspace_name: String,
+    pub css: &'static str,
+}
+
+impl Layout {
+    pub fn for_workspace(workspace: &Workspace) -> Self {
+        Self { title: String::new(), workspace_name: workspace.name.clone(), css: STYLESHEET }
+    }
+    /// For pages outside any known workspace (unknown slug).
+    pub fn neutral() -> Self {
+        Self { title: String::new(), workspace_name: "Support".into(), css: STYLESHEET }
+    }
+    pub fn titled(mut self, title: &str) -> Self {
+        self.title = title.to_owned();
+        self
+    }
+}
+
+fn render(template: &impl Template) -> String {
+    template.render().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "template failed to render");
+        "<!doctype html><title>Error</title><p>Something went wrong. Please try again.</p>".into()
+    })
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    layout: Layout,
+    heading: &'a str,
+    message: &'a str,
+    link: Option<(&'a str, &'a str)>,
+}
+
+/// A page with a heading, a sentence and maybe one button.
+pub fn message_page(layout: Layout, heading: &str, message: &str, link: Option<(&str, &str)>) -> String {
+    render(&MessagePage { layout, heading, message, link })
+}
+
+pub struct TypeOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "submit_form.html")]
+struct SubmitForm<'a> {
+    layout: Layout,
+    action: String,
+    values: &'a SubmissionInput,
+    errors: &'a FieldErrors,
+    general_error: Option<&'a str>,
+    idempotency_key: &'a str,
+    type_options: Vec<TypeOption>,
+}
+
+/// The submission form, empty or with the customer's values and problems.
+pub fn submit_form(
+    workspace: &Workspace,
+    values: &SubmissionInput,
+    errors: &FieldErrors,
+    general_error: Option<&str>,
+    idempotency_key: &str,
+) -> String {
+    let chosen = TicketType::parse(&values.ticket_type).unwrap_or_default();
+    let type_options = TicketType::ALL
+        .into_iter()
+        .map(|t| TypeOption { value: t.code(), label: t.label(), selected: t == chosen })
+        .collect();
+    let title = if errors.is_empty() { "Submit a support request" } else { "Please check the form" };
+    render(&SubmitForm {
+        layout: Layout::for_workspace(workspace).titled(title),
+        action: submit_path(&workspace.slug),
+        values,
+        errors,
+        general_error,
+        idempotency_key,
+        type_options,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "submit_done.html")]
+struct SubmitDone {
+    layout: Layout,
+    reference: String,
+    track_url: String,
+    submit_url: String,
+}
+
+/// The confirmation page: reference, Track Ticket, Submit Another.
+pub fn submit_done(workspace: &Workspace, reference: TicketRef) -> String {
+    render(&SubmitDone {
+        layout: Layout::for_workspace(workspace).titled(&format!("Ticket {reference} received")),
+        reference: reference.to_string(),
+        track_url: ticket_path(&workspace.slug, reference),
+        submit_url: submit_path(&workspace.slug),
+    })
+}
+
+pub fn submit_path(slug: &WorkspaceSlug) -> String {
+    format!("/portal/{slug}/submit")
+}
+
+pub fn ticket_path(slug: &WorkspaceSlug, reference: TicketRef) -> String {
+    format!("/portal/{slug}/tickets/{reference}")
+}
+
+/// "about 42 minutes", "about 1 hour".
+pub fn human_duration(secs: u64) -> String {
+    match secs {
+        0..=89 => "a minute".into(),
+        90..=3599 => format!("{} minutes", secs.div_ceil(60)),
+        _ => {
+            let hours = secs.div_ceil(3600);
+            if hours == 1 { "an hour".into() } else { format!("{hours} hours") }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> Workspace {
+        Workspace { slug: WorkspaceSlug::parse("demo").unwrap(), name: "Demo <Workspace>".into(), auto_assign: false }
+    }
+
+    #[test]
+    fn form_escapes_values_and_ties_errors_to_fields() {
+        let values = SubmissionInput {
+            name: "<script>alert(1)</script>".into(),
+            email: "\"><img src=x onerror=alert(1)>".into(),
+            ..Default::default()
+        };
+        let mut errors = FieldErrors::default();
+        errors.add("email", "Please enter a valid email address.");
+        let html = submit_form(&workspace(), &values, &errors, None, "KEY12345");
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("<img src=x"), "{html}");
+        assert!(html.contains("&#60;script&#62;alert(1)"));
+        assert!(html.contains("Demo &#60;Workspace&#62;"));
+        assert!(html.contains(r#"aria-describedby="email-hint email-error""#));
+        assert!(html.contains(r#"id="email-error""#));
+        assert!(html.contains(r#"value="KEY12345""#));
+    }
+
+    #[test]
+    fn confirmation_links_to_tracking_and_the_form() {
+        let html = submit_done(&workspace(), TicketRef::from_number(42).unwrap());
+        assert!(html.contains("TKT-0042"));
+        assert!(html.contains(r#"href="/portal/demo/tickets/TKT-0042""#));
+        assert!(html.contains(">Track Ticket<"));
+        assert!(html.contains(r#"href="/portal/demo/submit""#));
+        assert!(html.contains("Submit Another"));
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(30), "a minute");
+        assert_eq!(human_duration(600), "10 minutes");
+        assert_eq!(human_duration(3600), "an hour");
+    }
+}

@@ -1,0 +1,139 @@
+//! Reading requests: the client address API Gateway saw, and bodies parsed
+//! strictly (size, content type, UTF-8, duplicated fields) with clear errors.
+
+use std::collections::HashMap;
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+use super::failure::Failure;
+
+/// Largest body we read. A full form with a 5,000-character description of
+/// four-byte characters, percent-encoded, is about 60 KB.
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
+
+/// The address of the TCP peer as API Gateway (or the dev server) recorded it.
+/// Headers such as X-Forwarded-For are client-controlled and never consulted.
+pub fn client_ip(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    }
+    .filter(|ip| !ip.is_empty())
+    .unwrap_or_else(|| "unknown".into())
+}
+
+fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+fn media_type(req: &Request) -> String {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn checked_body<'a>(req: &'a Request, expected: &'static str) -> Result<&'a [u8], Failure> {
+    let bytes = body_bytes(req);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Failure::TooLarge { limit_bytes: MAX_BODY_BYTES });
+    }
+    if media_type(req) != expected {
+        return Err(Failure::UnsupportedMediaType { expected });
+    }
+    Ok(bytes)
+}
+
+/// Fields of an `application/x-www-form-urlencoded` body.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Form(HashMap<String, String>);
+
+impl Form {
+    /// The field's value, or "" when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Parses strictly: every name and value must decode to UTF-8, and a field
+    /// may appear once (a duplicated field is an attempt to confuse, not a typo).
+    pub fn parse(bytes: &[u8]) -> Result<Self, Failure> {
+        let mut fields = HashMap::new();
+        for pair in bytes.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            let name = percent_decode(name)?;
+            let value = percent_decode(value)?;
+            if fields.insert(name.clone(), value).is_some() {
+                return Err(Failure::Malformed(format!("the field {name:?} was sent more than once")));
+            }
+        }
+        Ok(Self(fields))
+    }
+}
+
+fn percent_decode(raw: &[u8]) -> Result<String, Failure> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = raw.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
+                match byte {
+                    Some(b) => out.push(b),
+                    None => return Err(Failure::Malformed("a percent escape in the form is broken".into())),
+                }
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| Failure::Malformed("the form is not valid UTF-8 text".into()))
+}
+
+pub fn form(req: &Request) -> Result<Form, Failure> {
+    Form::parse(checked_body(req, "application/x-www-form-urlencoded")?)
+}
+
+pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, Failure> {
+    let bytes = checked_body(req, "application/json")?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Failure::Malformed("the body is not valid UTF-8".into()))?;
+    serde_json::from_str(text).map_err(|e| Failure::Malformed(format!("the JSON body is not valid: {e}")))
+}
+
+/// A request header as text, if present and printable.
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_forms_strictly() {
+        let form = Form::parse(b"name=Ann+Lee&email=ann%40example.com&empty=&flag").unwrap();
+        assert_eq!(form.get("name"), "Ann Lee");
+        assert_eq!(form.get("email"), "ann@example.com");
+        assert_eq!(form.get("empty"), "");
+        assert_eq!(form.get("missing"), "");
+        assert_eq!(Form::parse("name=J%C3%BCrgen".as_bytes()).unwrap().get("name"), "Jürgen");
+        assert!(matches!(Form::parse(b"name=a&name=b"), Err(Failure::Malformed(_))));
+        assert!(matches!(Form::parse(b"name=%FF%FE"), Err(Failure::Malformed(_))));
+        assert!(matches!(Form::parse(b"name=%G1"), Err(Failure::Malformed(_))));
+        assert!(matches!(Form::parse(b"name=%4"), Err(Failure::Malformed(_))));
+    }
+}

@@ -1,0 +1,103 @@
+//! The route table: the one list of paths the portal serves. API Gateway
+//! (`template.yaml`), the local dev server and the handlers all follow it, and
+//! a test fails if the template and this table drift apart.
+
+use http::Method;
+
+/// The Lambda function that serves a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    Submit,
+    Track,
+    Reply,
+    Csat,
+}
+
+impl Function {
+    /// Directory under `functions/` and logical id prefix in `template.yaml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Submit => "submit",
+            Function::Track => "track",
+            Function::Reply => "reply",
+            Function::Csat => "csat",
+        }
+    }
+}
+
+/// What a route does, so one function can tell its routes apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SubmitForm,
+    SubmitPost,
+    SubmitJson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// API Gateway path template: `{slug}`, `{ref}`, `{token}` are parameters.
+    pub path: &'static str,
+    pub function: Function,
+    pub action: Action,
+}
+
+pub const ROUTES: &[Route] = &[
+    Route { method: "GET", path: "/portal/{slug}/submit", function: Function::Submit, action: Action::SubmitForm },
+    Route { method: "POST", path: "/portal/{slug}/submit", function: Function::Submit, action: Action::SubmitPost },
+    Route { method: "POST", path: "/api/portal/{slug}/tickets", function: Function::Submit, action: Action::SubmitJson },
+];
+
+/// Path parameters of a matched route, still raw (parse them with the domain types).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    pub slug: String,
+    pub reference: String,
+    pub token: String,
+}
+
+/// The route for a request, if any. Matching is segment by segment; a
+/// parameter matches one non-empty segment.
+pub fn resolve(method: &Method, path: &str) -> Option<(&'static Route, Params)> {
+    ROUTES.iter().filter(|r| r.method == method.as_str()).find_map(|route| match_path(route.path, path).map(|p| (route, p)))
+}
+
+/// Whether any route has this path, whatever its method (for 405 vs 404).
+pub fn path_exists(path: &str) -> bool {
+    ROUTES.iter().any(|r| match_path(r.path, path).is_some())
+}
+
+fn match_path(template: &str, path: &str) -> Option<Params> {
+    let mut params = Params::default();
+    let mut want = template.split('/');
+    let mut have = path.split('/');
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(h)) => match w {
+                "{slug}" if !h.is_empty() => params.slug = h.to_owned(),
+                "{ref}" if !h.is_empty() => params.reference = h.to_owned(),
+                "{token}" if !h.is_empty() => params.token = h.to_owned(),
+                literal if literal == h => {}
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_parameters_and_methods() {
+        let (route, params) = resolve(&Method::POST, "/api/portal/demo/tickets").unwrap();
+        assert_eq!(route.action, Action::SubmitJson);
+        assert_eq!(params.slug, "demo");
+        assert!(resolve(&Method::GET, "/api/portal/demo/tickets").is_none());
+        assert!(path_exists("/api/portal/demo/tickets"));
+        assert!(resolve(&Method::GET, "/portal//submit").is_none());
+        assert!(resolve(&Method::GET, "/portal/demo/submit/extra").is_none());
+    }
+}

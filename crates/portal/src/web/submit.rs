@@ -1,0 +1,198 @@
+//! The submit function: the form, its POST, and the JSON twin.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::pages::{self, Layout};
+use super::request::{self, client_ip};
+use super::routes::{Action, Function};
+use super::{respond, route_for, unavailable, Failure};
+use crate::domain::{FieldErrors, IdempotencyKey, NewTicket, SubmissionInput, Workspace, WorkspaceSlug};
+use crate::service::{Receipt, SubmitError};
+use crate::Portal;
+
+/// Form field that people never see and bots fill in.
+const HONEYPOT: &str = "website";
+
+pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
+    let (route, params) = match route_for(Function::Submit, &req) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let slug = WorkspaceSlug::parse(&params.slug);
+    match (route.action, slug) {
+        (Action::SubmitForm, Some(slug)) => show_form(portal, &slug).await,
+        (Action::SubmitPost, Some(slug)) => post_form(portal, &slug, &req).await,
+        (Action::SubmitJson, Some(slug)) => post_json(portal, &slug, &req).await,
+        (Action::SubmitJson, None) => Failure::NotFound.to_json(),
+        _ => Failure::NotFound.to_page(Layout::neutral()),
+    }
+}
+
+async fn workspace_or_failure(portal: &Portal, slug: &WorkspaceSlug) -> Result<Workspace, Failure> {
+    match portal.store.get_workspace(slug).await {
+        Ok(Some(workspace)) => Ok(workspace),
+        Ok(None) => Err(Failure::NotFound),
+        Err(err) => Err(unavailable(&err)),
+    }
+}
+
+async fn show_form(portal: &Portal, slug: &WorkspaceSlug) -> Response<Body> {
+    match workspace_or_failure(portal, slug).await {
+        Ok(workspace) => {
+            let key = IdempotencyKey::generate();
+            let html = pages::submit_form(&workspace, &SubmissionInput::default(), &FieldErrors::default(), None, key.as_str());
+            respond::html(StatusCode::OK, html)
+        }
+        Err(failure) => failure.to_page(Layout::neutral()),
+    }
+}
+
+async fn post_form(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
+    let form = match request::form(req) {
+        Ok(form) => form,
+        Err(failure) => return failure.to_page(Layout::neutral()),
+    };
+    let input = SubmissionInput {
+        name: form.get("name").into(),
+        email: form.get("email").into(),
+        subject: form.get("subject").into(),
+        description: form.get("description").into(),
+        ticket_type: form.get("type").into(),
+    };
+    // Keep the form instance's key through error round trips, so a double
+    // submit after fixing a typo still makes one ticket.
+    let key = IdempotencyKey::parse(form.get("idempotency_key")).unwrap_or_else(IdempotencyKey::generate);
+    let show_again = |workspace: &Workspace, status: StatusCode, errors: &FieldErrors, general: Option<&str>| {
+        respond::html(status, pages::submit_form(workspace, &input, errors, general, key.as_str()))
+    };
+
+    if !form.get(HONEYPOT).is_empty() {
+        return honeypot_page(portal, slug).await;
+    }
+    let ticket = match NewTicket::parse(&input) {
+        Ok(ticket) => ticket,
+        Err(errors) => {
+            return match workspace_or_failure(portal, slug).await {
+                Ok(workspace) => show_again(&workspace, StatusCode::UNPROCESSABLE_ENTITY, &errors, None),
+                Err(failure) => failure.to_page(Layout::neutral()),
+            };
+        }
+    };
+    match portal.submit_ticket(slug, ticket, &client_ip(req), Some(&key)).await {
+        Ok(receipt) => respond::html(StatusCode::OK, pages::submit_done(&receipt.workspace, receipt.reference)),
+        Err(SubmitError::Unavailable(err)) => {
+            let failure = unavailable(&err);
+            match portal.store.get_workspace(slug).await {
+                Ok(Some(workspace)) => {
+                    show_again(&workspace, failure.status(), &FieldErrors::default(), Some(&failure.message()))
+                }
+                _ => failure.to_page(Layout::neutral()),
+            }
+        }
+        Err(other) => {
+            let failure = submit_failure(other);
+            let layout = match portal.store.get_workspace(slug).await {
+                Ok(Some(workspace)) => Layout::for_workspace(&workspace),
+                _ => Layout::neutral(),
+            };
+            failure.to_page(layout)
+        }
+    }
+}
+
+/// Bots get a plausible thank-you and nothing else: no ticket, no number, no email.
+async fn honeypot_page(portal: &Portal, slug: &WorkspaceSlug) -> Response<Body> {
+    tracing::info!(workspace = %slug, "honeypot filled; submission dropped");
+    let layout = match portal.store.get_workspace(slug).await {
+        Ok(Some(workspace)) => Layout::for_workspace(&workspace),
+        _ => Layout::neutral(),
+    };
+    let html = pages::message_page(layout.titled("Thank you"), "Thank you", "We received your request.", None);
+    respond::html(StatusCode::OK, html)
+}
+
+fn submit_failure(err: SubmitError) -> Failure {
+    match err {
+        SubmitError::UnknownWorkspace => Failure::NotFound,
+        SubmitError::RateLimited { retry_after_secs } => Failure::RateLimited { retry_after_secs },
+        SubmitError::IdempotencyConflict => Failure::Conflict {
+            code: "idempotency_key_reused",
+            message: "This request key was already used for a different submission. Please reload the form and try again."
+                .into(),
+        },
+        SubmitError::Unavailable(err) => unavailable(&err),
+    }
+}
+
+/// The JSON submission body.
+#[derive(Debug, Deserialize)]
+struct SubmitJson {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, rename = "type")]
+    ticket_type: Option<String>,
+    /// The widget's honeypot.
+    #[serde(default)]
+    website: Option<String>,
+}
+
+async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
+    let body: SubmitJson = match request::json(req) {
+        Ok(body) => body,
+        Err(failure) => return failure.to_json(),
+    };
+    let key = match request::header(req, "idempotency-key") {
+        None => None,
+        Some(raw) => match IdempotencyKey::parse(raw) {
+            Some(key) => Some(key),
+            None => {
+                let mut errors = FieldErrors::default();
+                errors.add("Idempotency-Key", "Use 8 to 64 letters, digits, '-' or '_'.");
+                return Failure::Invalid(errors).to_json();
+            }
+        },
+    };
+    if body.website.as_deref().is_some_and(|w| !w.is_empty()) {
+        tracing::info!(workspace = %slug, "honeypot filled; submission dropped");
+        return respond::json(StatusCode::ACCEPTED, &json!({ "status": "received" }));
+    }
+    let input = SubmissionInput {
+        name: body.name,
+        email: body.email,
+        subject: body.subject,
+        description: body.description.unwrap_or_default(),
+        ticket_type: body.ticket_type.unwrap_or_default(),
+    };
+    let ticket = match NewTicket::parse(&input) {
+        Ok(ticket) => ticket,
+        Err(errors) => {
+            // An unknown workspace answers 404 before field problems.
+            return match workspace_or_failure(portal, slug).await {
+                Ok(_) => Failure::Invalid(errors).to_json(),
+                Err(failure) => failure.to_json(),
+            };
+        }
+    };
+    match portal.submit_ticket(slug, ticket, &client_ip(req), key.as_ref()).await {
+        Ok(receipt) => respond::json(StatusCode::CREATED, &receipt_json(portal, &receipt)),
+        Err(err) => submit_failure(err).to_json(),
+    }
+}
+
+fn receipt_json(portal: &Portal, receipt: &Receipt) -> serde_json::Value {
+    json!({
+        "reference": receipt.reference,
+        "id": receipt.ticket_id,
+        "status": receipt.status,
+        "trackingUrl": portal.tracking_url(&receipt.workspace.slug, receipt.reference),
+    })
+}
