@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod config;
 pub mod domain;
+pub mod provision;
 pub mod queue;
 pub mod ratelimit;
 pub mod service;

@@ -1,1 +1,9 @@
+//! The local stack without Docker: API Gateway and the SQS event source mapping
+//! stood in for by a small server, with every AWS call going to the moto
+//! emulator through `AWS_ENDPOINT_URL`.
 
+pub mod apigw;
+pub mod httpc;
+pub mod mail;
+pub mod seed;
+pub mod server;

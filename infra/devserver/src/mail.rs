@@ -1,0 +1,110 @@
+//! The developer mailbox: the emails the emulator "sent", newest first, as a
+//! page with clickable links and as JSON.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use http_body_util::Full;
+use hyper::body::Bytes;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::httpc;
+
+/// One sent email, as `/_dev/mail.json` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SentMail {
+    pub to: Vec<String>,
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub sent_at: String,
+}
+
+/// Reads the emulator's record of sent email, newest first.
+pub async fn sent_mail(emulator: SocketAddr) -> Result<Vec<SentMail>, String> {
+    let response = httpc::send(emulator, None, "GET", "/moto-api/data.json", &[], b"")
+        .await
+        .map_err(|e| format!("emulator unreachable: {e}"))?;
+    let data: Value = serde_json::from_slice(&response.body).map_err(|e| format!("emulator data unreadable: {e}"))?;
+    Ok(parse_sent_mail(&data))
+}
+
+/// Extracts messages from moto's `data.json` (`ses.Message[]`).
+pub fn parse_sent_mail(data: &Value) -> Vec<SentMail> {
+    let messages = data.pointer("/ses/Message").and_then(Value::as_array).cloned().unwrap_or_default();
+    let text_of = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let mut mail: Vec<SentMail> = messages
+        .iter()
+        .map(|m| {
+            let body = text_of(m, "body");
+            let is_html = body.trim_start().starts_with('<');
+            let to = match m.get("destinations") {
+                Some(Value::Object(d)) => d
+                    .values()
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                _ => Vec::new(),
+            };
+            SentMail {
+                to,
+                from: text_of(m, "source"),
+                subject: text_of(m, "subject"),
+                text: if is_html { String::new() } else { body.clone() },
+                html: if is_html { body } else { String::new() },
+                sent_at: text_of(m, "sent_at"),
+            }
+        })
+        .collect();
+    mail.reverse();
+    mail
+}
+
+fn response(status: u16, content_type: &'static str, body: String) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+    response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+    response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    response
+}
+
+pub async fn json(emulator: SocketAddr) -> hyper::Response<Full<Bytes>> {
+    match sent_mail(emulator).await {
+        Ok(mail) => response(200, "application/json", serde_json::to_string(&mail).unwrap_or_default()),
+        Err(err) => response(502, "application/json", serde_json::json!({ "error": err }).to_string()),
+    }
+}
+
+#[derive(Template)]
+#[template(
+    ext = "html",
+    source = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Dev mailbox</title></head><body style="font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem">
+<h1>Dev mailbox</h1><p>{{ mail.len() }} email(s) sent through the emulator, newest first. <a href="/_dev/mail.json">JSON</a></p>
+{% if let Some(e) = error %}<p role="alert">{{ e }}</p>{% endif %}
+{% for m in mail %}<article style="border:1px solid #ccc;border-radius:8px;padding:1rem;margin:1rem 0">
+<h2 style="margin:0 0 .5rem">{{ m.subject }}</h2>
+<p><strong>To:</strong> {{ m.to.join(", ") }} · <strong>From:</strong> {{ m.from }}{% if !m.sent_at.is_empty() %} · {{ m.sent_at }}{% endif %}</p>
+{% if !m.html.is_empty() %}<iframe title="Email: {{ m.subject }}" sandbox="allow-top-navigation-by-user-activation allow-popups" style="width:100%;min-height:20rem;border:1px solid #eee" srcdoc="{{ m.html }}"></iframe>{% endif %}
+{% if !m.text.is_empty() %}<pre style="white-space:pre-wrap">{{ m.text }}</pre>{% endif %}
+</article>{% endfor %}</body></html>"#
+)]
+struct Mailbox {
+    mail: Vec<SentMail>,
+    error: Option<String>,
+}
+
+pub async fn page(emulator: SocketAddr) -> hyper::Response<Full<Bytes>> {
+    let (mail, error) = match sent_mail(emulator).await {
+        Ok(mail) => (mail, None),
+        Err(err) => (Vec::new(), Some(err)),
+    };
+    let html = Mailbox { mail, error }.render().unwrap_or_else(|e| format!("render failed: {e}"));
+    response(200, "text/html; charset=utf-8", html)
+}

@@ -1,0 +1,55 @@
+//! `make run`: provisions the local stack on the emulator, seeds `demo`, and
+//! serves every route at http://127.0.0.1:3000 until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use devserver::server::{serve, DevServer};
+use portal::aws::AwsClients;
+use portal::config::Config;
+use portal::provision::{provision, StackNames, VISIBILITY_TIMEOUT_SECS};
+use portal::Portal;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    portal::telemetry::init();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .map_err(|_| "AWS_ENDPOINT_URL is not set: start the local stack with `make run`")?;
+    let emulator: SocketAddr = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .map_err(|_| format!("AWS_ENDPOINT_URL must look like http://127.0.0.1:5000, not {endpoint}"))?;
+    let port: u16 = env_or("PORT", "3000").parse().map_err(|_| "PORT must be a port number")?;
+    let base_url = env_or("PORTAL_BASE_URL", &format!("http://127.0.0.1:{port}"));
+    let sender = env_or("MAIL_FROM", "support@portal.example");
+    let names = StackNames::with_prefix(&env_or("STACK_PREFIX", "local-"));
+
+    let clients = AwsClients::from_env().await;
+    let provisioned = provision(&clients, &names, &sender, VISIBILITY_TIMEOUT_SECS).await?;
+    let config = Config::for_stack(&names, &provisioned, &base_url, &sender);
+    let portal = Arc::new(Portal::new(config, clients));
+    devserver::seed::seed_demo(&portal.store).await?;
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let server = DevServer { portal: portal.clone(), emulator };
+    println!("Customer Portal is running: {base_url}/portal/demo/submit  (mail: {base_url}/_dev/mail)  Ctrl-C stops it.");
+    serve(listener, server, shutdown_signal()).await;
+    println!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

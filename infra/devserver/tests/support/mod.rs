@@ -1,0 +1,169 @@
+//! A fresh copy of the stack per test: its own tables and queues (unique name
+//! prefix) on the shared emulator, the dev server on a random port, and an
+//! HTTP client that can choose its source address.
+#![allow(dead_code)]
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use devserver::httpc::{self, HttpResponse};
+use devserver::server::{serve, DevServer};
+use portal::aws::AwsClients;
+use portal::config::Config;
+use portal::domain::{Ticket, TicketRef, WorkspaceSlug};
+use portal::provision::{provision, Provisioned, StackNames};
+use portal::Portal;
+use tokio::sync::OnceCell;
+
+pub struct Stack {
+    pub portal: Arc<Portal>,
+    pub names: StackNames,
+    pub provisioned: Provisioned,
+    pub addr: SocketAddr,
+    pub emulator: SocketAddr,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+static CLIENTS: OnceCell<AwsClients> = OnceCell::const_new();
+
+pub fn emulator_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
+}
+
+pub async fn clients() -> AwsClients {
+    CLIENTS.get_or_init(|| async { AwsClients::from_env().await }).await.clone()
+}
+
+pub fn demo() -> WorkspaceSlug {
+    WorkspaceSlug::parse("demo").unwrap()
+}
+
+pub fn tkt(n: u64) -> TicketRef {
+    TicketRef::from_number(n).unwrap()
+}
+
+/// A distinct loopback address per index: 127.0.x.y.
+pub fn client_ip(i: u32) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 0, (i / 250 + 1) as u8, (i % 250 + 2) as u8))
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a stack after `tune` adjusts its configuration.
+    pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Stack {
+        portal::telemetry::init();
+        let endpoint = emulator_endpoint();
+        let emulator: SocketAddr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+        let clients = clients().await;
+        let names = StackNames::with_prefix(&format!("t{}-", ulid::Ulid::new().to_string().to_lowercase()));
+        let sender = "support@portal.example";
+        let provisioned = provision(&clients, &names, sender, 2).await.expect("provision the stack on the emulator");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config::for_stack(&names, &provisioned, &format!("http://{addr}"), sender);
+        tune(&mut config);
+        let portal = Arc::new(Portal::new(config, clients));
+        devserver::seed::seed_demo(&portal.store).await.expect("seed demo");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = DevServer { portal: portal.clone(), emulator };
+        tokio::spawn(serve(listener, server, async move {
+            let _ = rx.await;
+        }));
+        Stack { portal, names, provisioned, addr, emulator, _shutdown: tx }
+    }
+
+    pub async fn get(&self, path: &str) -> HttpResponse {
+        httpc::send(self.addr, None, "GET", path, &[], b"").await.unwrap()
+    }
+
+    pub async fn post_form_from(&self, source: IpAddr, path: &str, fields: &[(&str, &str)]) -> HttpResponse {
+        let body = form_encode(fields);
+        httpc::send(self.addr, Some(source), "POST", path, &[("Content-Type", "application/x-www-form-urlencoded")], body.as_bytes())
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> HttpResponse {
+        self.post_form_from(IpAddr::V4(Ipv4Addr::LOCALHOST), path, fields).await
+    }
+
+    pub async fn post_json_from(&self, source: IpAddr, path: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> HttpResponse {
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        httpc::send(self.addr, Some(source), "POST", path, &all, body.to_string().as_bytes()).await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> HttpResponse {
+        self.post_json_from(IpAddr::V4(Ipv4Addr::LOCALHOST), path, body, &[]).await
+    }
+
+    pub async fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+        httpc::send(self.addr, None, method, path, headers, body).await.unwrap()
+    }
+
+    pub async fn ticket(&self, n: u64) -> Option<Ticket> {
+        self.portal.store.get_ticket(&demo(), tkt(n)).await.unwrap()
+    }
+
+    pub async fn ticket_count(&self) -> u64 {
+        self.portal.store.ticket_count(&demo()).await.unwrap().unwrap_or(0)
+    }
+
+    /// Bodies of the messages waiting on the events queue (received, then made visible again).
+    pub async fn queued_messages(&self) -> Vec<String> {
+        let sqs = &self.portal.clients.sqs;
+        let mut bodies = Vec::new();
+        loop {
+            let out = sqs
+                .receive_message()
+                .queue_url(&self.provisioned.queue_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(30)
+                .send()
+                .await
+                .unwrap();
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return bodies;
+            }
+            bodies.extend(messages.into_iter().filter_map(|m| m.body));
+        }
+    }
+}
+
+pub fn form_encode(fields: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&encode(k));
+        out.push('=');
+        out.push_str(&encode(v));
+    }
+    out
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The hidden idempotency key of a rendered form.
+pub fn form_key(html: &str) -> String {
+    let marker = r#"name="idempotency_key" value=""#;
+    let start = html.find(marker).expect("form has an idempotency key") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+pub fn ticket_fields<'a>(name: &'a str, email: &'a str, subject: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![("name", name), ("email", email), ("subject", subject), ("description", ""), ("type", "support_request")]
+}

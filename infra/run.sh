@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make run: emulator + every route + worker + dev mailbox at http://127.0.0.1:${PORT:-3000}.
+# Stops everything it started on Ctrl-C, SIGINT or SIGTERM (also when make itself is killed).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+source infra/common.sh
+
+export PORT="${PORT:-3000}"
+moto_port="${MOTO_PORT:-$(free_port)}"
+mkdir -p target
+log="target/moto-run.log"
+
+infra/emulator.sh install
+echo "building the portal ..."
+cargo build --quiet -p devserver -p portalctl
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f .portal-local.env
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+moto_pid="$(infra/emulator.sh start "$moto_port" "$log")"
+pids+=("$moto_pid")
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
+export STACK_PREFIX="${STACK_PREFIX:-local-}"
+
+target/debug/devserver &
+pids+=("$!")
+
+# If whoever started us (make) goes away, stop too.
+parent=$PPID
+while kill -0 "${pids[1]}" 2>/dev/null; do
+  if ! kill -0 "$parent" 2>/dev/null; then exit 143; fi
+  sleep 1
+done
+wait "${pids[1]}"
