@@ -48,17 +48,16 @@ impl Config {
         let number = |name: &str, default: u32| -> Result<u32, ConfigError> {
             match get(name) {
                 None => Ok(default),
-                Some(raw) => raw
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| ConfigError::Invalid(format!("{name} must be a positive whole number, not {raw:?}"))),
+                Some(raw) => raw.trim().parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ConfigError::Invalid(format!("{name} must be a positive whole number, not {raw:?}"))
+                }),
             }
         };
         let base_url = value("PORTAL_BASE_URL").trim_end_matches('/').to_owned();
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(ConfigError::Invalid(format!("PORTAL_BASE_URL must start with http:// or https://, not {base_url:?}")));
+            return Err(ConfigError::Invalid(format!(
+                "PORTAL_BASE_URL must start with http:// or https://, not {base_url:?}"
+            )));
         }
         Ok(Self {
             table: value("PORTAL_TABLE"),

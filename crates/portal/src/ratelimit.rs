@@ -46,7 +46,9 @@ impl Limit {
 pub enum Admission {
     Admitted,
     /// Over the limit; the window reopens in `retry_after_secs`.
-    Limited { retry_after_secs: u64 },
+    Limited {
+        retry_after_secs: u64,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -119,7 +119,10 @@ impl Portal {
                 let earlier = self.store.find_idempotent(slug, key).await?;
                 return match earlier {
                     Some(earlier) => self.replay(slug, &fingerprint, earlier).await,
-                    None => Err(AwsError { operation: "create ticket", detail: "idempotency record vanished".into() }.into()),
+                    None => {
+                        Err(AwsError { operation: "create ticket", detail: "idempotency record vanished".into() }
+                            .into())
+                    }
                 };
             }
             Err(CreateTicketError::Aws(err)) => return Err(err.into()),

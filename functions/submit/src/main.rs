@@ -8,5 +8,6 @@ async fn main() -> Result<(), Error> {
     portal::telemetry::init();
     let portal = portal::Portal::from_env().await?;
     let portal = &portal;
-    run(service_fn(move |req: Request| async move { Ok::<_, Error>(portal::web::submit::handle(portal, req).await) })).await
+    run(service_fn(move |req: Request| async move { Ok::<_, Error>(portal::web::submit::handle(portal, req).await) }))
+        .await
 }

@@ -49,10 +49,8 @@ pub fn event(raw: &RawRequest<'_>, route: &Route, params: &Params) -> Value {
     let route_key = format!("{} {}", route.method, route.path);
     let user_agent = headers.get("user-agent").cloned().unwrap_or(Value::String(String::new()));
     let host = headers.get("host").cloned().unwrap_or(Value::String("127.0.0.1".into()));
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let mut event = json!({
         "version": "2.0",
         "routeKey": route_key,

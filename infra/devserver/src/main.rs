@@ -37,7 +37,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let server = DevServer { portal: portal.clone(), emulator };
-    println!("Customer Portal is running: {base_url}/portal/demo/submit  (mail: {base_url}/_dev/mail)  Ctrl-C stops it.");
+    println!(
+        "Customer Portal is running: {base_url}/portal/demo/submit  (mail: {base_url}/_dev/mail)  Ctrl-C stops it."
+    );
     serve(listener, server, shutdown_signal()).await;
     println!("stopped");
     Ok(())

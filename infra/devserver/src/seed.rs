@@ -12,12 +12,15 @@ pub async fn seed_demo(store: &Store) -> Result<(), AwsError> {
         return Err(AwsError { operation: "seed", detail: "bad demo slug".into() });
     };
     if store.get_workspace(&slug).await?.is_none() {
-        store.save_workspace(&Workspace { slug: slug.clone(), name: "Demo Workspace".into(), auto_assign: true }).await?;
+        store
+            .save_workspace(&Workspace { slug: slug.clone(), name: "Demo Workspace".into(), auto_assign: true })
+            .await?;
     }
     let existing = store.list_agents(&slug).await?;
     for (id, name) in [("alex", "Alex Agent"), ("sam", "Sam Support")] {
         if existing.iter().all(|a| a.id != id) {
-            let agent = Agent { id: id.into(), name: name.into(), email: format!("{id}@agents.demo.example"), available: true };
+            let agent =
+                Agent { id: id.into(), name: name.into(), email: format!("{id}@agents.demo.example"), available: true };
             store.save_agent(&slug, &agent).await?;
         }
     }

@@ -28,7 +28,11 @@ pub struct DevServer {
 }
 
 /// Calls the handler of the function that owns the route, as Lambda would.
-pub async fn invoke(portal: &Portal, function: Function, request: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
+pub async fn invoke(
+    portal: &Portal,
+    function: Function,
+    request: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
     match function {
         Function::Submit => portal::web::submit::handle(portal, request).await,
         Function::Track | Function::Reply | Function::Csat => {
@@ -78,7 +82,9 @@ async fn handle(server: &DevServer, req: hyper::Request<Incoming>, peer: SocketA
     match path.as_str() {
         "/" => {
             let mut response = plain(302, "text/plain", "See /portal/demo/submit");
-            response.headers_mut().insert(http::header::LOCATION, http::HeaderValue::from_static("/portal/demo/submit"));
+            response
+                .headers_mut()
+                .insert(http::header::LOCATION, http::HeaderValue::from_static("/portal/demo/submit"));
             return response;
         }
         "/_dev/mail" => return mail::page(server.emulator).await,

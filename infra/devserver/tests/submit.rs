@@ -58,7 +58,8 @@ async fn a_browser_submit_shows_tkt_0001_then_tkt_0002_and_queues_the_event() {
     let second = stack.post_form("/portal/demo/submit", &ticket_fields("Bo", "bo@example.com", "Another")).await;
     assert!(second.text().contains("TKT-0002"));
 
-    let events: Vec<PortalEvent> = stack.queued_messages().await.iter().map(|b| PortalEvent::parse(b).unwrap()).collect();
+    let events: Vec<PortalEvent> =
+        stack.queued_messages().await.iter().map(|b| PortalEvent::parse(b).unwrap()).collect();
     assert_eq!(events.len(), 2);
     assert!(events.iter().all(|e| e.kind == EventKind::TicketCreated));
     let first = events.iter().find(|e| e.reference == tkt(1)).expect("event for TKT-0001");
@@ -108,7 +109,10 @@ async fn the_json_api_creates_tickets_and_explains_every_refusal() {
     let stack = Stack::start().await;
     let path = "/api/portal/demo/tickets";
     let created = stack
-        .post_json(path, &json!({"name": "Ann", "email": "ann@example.com", "subject": "Help", "type": "General Inquiry"}))
+        .post_json(
+            path,
+            &json!({"name": "Ann", "email": "ann@example.com", "subject": "Help", "type": "General Inquiry"}),
+        )
         .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let body: Value = serde_json::from_slice(&created.body).unwrap();
@@ -122,7 +126,9 @@ async fn the_json_api_creates_tickets_and_explains_every_refusal() {
     assert_eq!(invalid.status, 422);
     let body: Value = serde_json::from_slice(&invalid.body).unwrap();
     assert_eq!(body["error"], "validation_failed");
-    assert!(body["fields"]["name"].is_string() && body["fields"]["email"].is_string() && body["fields"]["type"].is_string());
+    assert!(
+        body["fields"]["name"].is_string() && body["fields"]["email"].is_string() && body["fields"]["type"].is_string()
+    );
     assert!(body["fields"].get("subject").is_none());
 
     let wrong_type = stack.raw("POST", path, &[("Content-Type", "text/plain")], b"name=Ann").await;
@@ -139,7 +145,9 @@ async fn the_json_api_creates_tickets_and_explains_every_refusal() {
     assert_eq!(too_large.status, 413);
     assert_eq!(serde_json::from_slice::<Value>(&too_large.body).unwrap()["error"], "body_too_large");
 
-    let unknown = stack.post_json("/api/portal/nope/tickets", &json!({"name": "Ann", "email": "ann@example.com", "subject": "Help"})).await;
+    let unknown = stack
+        .post_json("/api/portal/nope/tickets", &json!({"name": "Ann", "email": "ann@example.com", "subject": "Help"}))
+        .await;
     assert_eq!(unknown.status, 404);
     assert_eq!(serde_json::from_slice::<Value>(&unknown.body).unwrap()["error"], "not_found");
     assert_eq!(stack.ticket_count().await, 1, "refusals spend no numbers");
@@ -164,7 +172,8 @@ async fn a_retried_submission_with_the_same_key_creates_one_ticket() {
     let key = form_key(&stack.get("/portal/demo/submit").await.text());
     let mut fields = ticket_fields("Cy", "cy@example.com", "Twice");
     fields.push(("idempotency_key", &key));
-    let (x, y) = tokio::join!(stack.post_form("/portal/demo/submit", &fields), stack.post_form("/portal/demo/submit", &fields));
+    let (x, y) =
+        tokio::join!(stack.post_form("/portal/demo/submit", &fields), stack.post_form("/portal/demo/submit", &fields));
     assert!(x.text().contains("TKT-") && y.text().contains("TKT-"));
     let reference = |html: &str| html.split("class=\"reference\">").nth(1).unwrap()[..8].to_owned();
     assert_eq!(reference(&x.text()), reference(&y.text()));
@@ -173,7 +182,12 @@ async fn a_retried_submission_with_the_same_key_creates_one_ticket() {
 
     // The same key with different content is someone else's key.
     let other = stack
-        .post_json_from(localhost, "/api/portal/demo/tickets", &json!({"name": "Eve", "email": "eve@example.com", "subject": "Mine"}), &headers)
+        .post_json_from(
+            localhost,
+            "/api/portal/demo/tickets",
+            &json!({"name": "Eve", "email": "eve@example.com", "subject": "Mine"}),
+            &headers,
+        )
         .await;
     assert_eq!(other.status, 409);
     let bad_key = stack.post_json_from(localhost, "/api/portal/demo/tickets", &body, &[("Idempotency-Key", "x")]).await;
@@ -183,13 +197,15 @@ async fn a_retried_submission_with_the_same_key_creates_one_ticket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_contact_per_normalised_email() {
     let stack = Stack::start().await;
-    let (first, second) = (ticket_fields("Ann", "Ann@Example.com ", "First"), ticket_fields("Ann L", "ann@example.com", "Second"));
+    let (first, second) =
+        (ticket_fields("Ann", "Ann@Example.com ", "First"), ticket_fields("Ann L", "ann@example.com", "Second"));
     let (a, b) = tokio::join!(
         stack.post_form_from(client_ip(1), "/portal/demo/submit", &first),
         stack.post_form_from(client_ip(2), "/portal/demo/submit", &second),
     );
     assert_eq!((a.status, b.status), (200, 200));
-    let contact = stack.portal.store.get_contact(&demo(), "ann@example.com").await.unwrap().expect("contact auto-created");
+    let contact =
+        stack.portal.store.get_contact(&demo(), "ann@example.com").await.unwrap().expect("contact auto-created");
     assert_eq!(contact.ticket_count, 2);
     assert_eq!(contact.email, "ann@example.com");
     let (t1, t2) = (stack.ticket(1).await.unwrap(), stack.ticket(2).await.unwrap());
@@ -271,10 +287,12 @@ async fn thirty_concurrent_submissions_from_one_address_admit_exactly_ten() {
     assert_eq!(stack.ticket_count().await, 10, "exactly ten numbers spent");
 
     // The page flavour is friendly, and other addresses are unaffected.
-    let page = stack.post_form_from(client_ip(7), "/portal/demo/submit", &ticket_fields("Ann", "ann@example.com", "Hi")).await;
+    let page =
+        stack.post_form_from(client_ip(7), "/portal/demo/submit", &ticket_fields("Ann", "ann@example.com", "Hi")).await;
     assert_eq!(page.status, 429);
     assert!(page.header("retry-after").is_some());
     assert!(page.text().contains("Please try again later"));
-    let other = stack.post_form_from(client_ip(8), "/portal/demo/submit", &ticket_fields("Ann", "ann@example.com", "Hi")).await;
+    let other =
+        stack.post_form_from(client_ip(8), "/portal/demo/submit", &ticket_fields("Ann", "ann@example.com", "Hi")).await;
     assert_eq!(other.status, 200);
 }

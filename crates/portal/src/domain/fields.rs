@@ -204,12 +204,8 @@ pub enum TicketType {
 }
 
 impl TicketType {
-    pub const ALL: [TicketType; 4] = [
-        TicketType::SupportRequest,
-        TicketType::GeneralInquiry,
-        TicketType::BugReport,
-        TicketType::FeatureRequest,
-    ];
+    pub const ALL: [TicketType; 4] =
+        [TicketType::SupportRequest, TicketType::GeneralInquiry, TicketType::BugReport, TicketType::FeatureRequest];
 
     /// The label customers see, which is also the JSON value.
     pub fn label(self) -> &'static str {
@@ -240,9 +236,7 @@ impl TicketType {
         Self::ALL
             .into_iter()
             .find(|t| t.label().eq_ignore_ascii_case(value) || t.code().eq_ignore_ascii_case(value))
-            .ok_or_else(|| {
-                "Please choose Support Request, General Inquiry, Bug Report or Feature Request.".into()
-            })
+            .ok_or_else(|| "Please choose Support Request, General Inquiry, Bug Report or Feature Request.".into())
     }
 }
 
@@ -284,7 +278,10 @@ mod tests {
     fn description_counts_characters_not_bytes() {
         // 5,000 four-byte characters is 20,000 bytes and still allowed.
         let emoji = "🙂".repeat(MAX_MESSAGE_CHARS);
-        assert_eq!(MessageBody::parse_optional(&emoji, "description").unwrap().unwrap().as_str().chars().count(), 5_000);
+        assert_eq!(
+            MessageBody::parse_optional(&emoji, "description").unwrap().unwrap().as_str().chars().count(),
+            5_000
+        );
         let over = "ü".repeat(MAX_MESSAGE_CHARS + 1);
         let err = MessageBody::parse_optional(&over, "description").unwrap_err();
         assert!(err.contains("5000") && err.contains("5001"), "{err}");
@@ -304,7 +301,9 @@ mod tests {
         let email = EmailAddress::parse("  Ann@Example.COM ").unwrap();
         assert_eq!(email.as_str(), "Ann@Example.COM");
         assert_eq!(email.normalized(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@localhost", "a b@example.com", "ann@example.com\r\nBcc: x@y.z"] {
+        for bad in
+            ["", "ann", "ann@", "@example.com", "ann@localhost", "a b@example.com", "ann@example.com\r\nBcc: x@y.z"]
+        {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
         let long = format!("{}@example.com", "a".repeat(250));

@@ -10,7 +10,9 @@ pub mod time;
 pub use events::{EventKind, PortalEvent};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use model::{Agent, Author, Comment, Contact, CustomerView, Rating, Resolution, Ticket, Visibility, Workspace};
-pub use ticket::{Channel, IdempotencyKey, NewTicket, Priority, ReplyRefused, Status, SubmissionInput, TicketRef, WorkspaceSlug};
+pub use ticket::{
+    Channel, IdempotencyKey, NewTicket, Priority, ReplyRefused, Status, SubmissionInput, TicketRef, WorkspaceSlug,
+};
 
 #[cfg(test)]
 pub(crate) mod test_support {

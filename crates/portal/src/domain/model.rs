@@ -151,7 +151,11 @@ mod tests {
         let ticket = crate::domain::test_support::ticket();
         let view = CustomerView::new(
             ticket,
-            vec![comment("02", Visibility::Public), comment("01", Visibility::Internal), comment("00", Visibility::Public)],
+            vec![
+                comment("02", Visibility::Public),
+                comment("01", Visibility::Internal),
+                comment("00", Visibility::Public),
+            ],
         );
         let ids: Vec<_> = view.conversation.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["00", "02"]);

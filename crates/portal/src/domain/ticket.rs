@@ -240,15 +240,9 @@ impl NewTicket {
     pub fn fingerprint(&self) -> String {
         let description = self.description.as_ref().map(MessageBody::as_str).unwrap_or("");
         super::secrets::sha256_hex(
-            [
-                self.name.as_str(),
-                &self.email.normalized(),
-                self.subject.as_str(),
-                description,
-                self.ticket_type.code(),
-            ]
-            .join("\u{1f}")
-            .as_bytes(),
+            [self.name.as_str(), &self.email.normalized(), self.subject.as_str(), description, self.ticket_type.code()]
+                .join("\u{1f}")
+                .as_bytes(),
         )
     }
 }
@@ -261,7 +255,8 @@ pub struct IdempotencyKey(String);
 impl IdempotencyKey {
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
-        let ok = (8..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let ok =
+            (8..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         ok.then(|| Self(raw.to_owned()))
     }
     /// A fresh key for a form instance.
@@ -334,7 +329,8 @@ mod tests {
 
     #[test]
     fn new_ticket_collects_every_problem_at_once() {
-        let errors = NewTicket::parse(&SubmissionInput { ticket_type: "nope".into(), ..Default::default() }).unwrap_err();
+        let errors =
+            NewTicket::parse(&SubmissionInput { ticket_type: "nope".into(), ..Default::default() }).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|(f, _)| f).collect();
         assert_eq!(fields, ["email", "name", "subject", "type"]);
     }

@@ -14,8 +14,8 @@
 //!
 //! The rate-limit table is separate: pk `{scope}#{sha256(salt, ip)}#{window}`.
 
-use crate::domain::{TicketRef, WorkspaceSlug};
 use crate::domain::secrets::sha256_hex;
+use crate::domain::{TicketRef, WorkspaceSlug};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";

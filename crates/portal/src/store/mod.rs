@@ -6,9 +6,9 @@ pub mod schema;
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -50,10 +50,9 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, AwsError> 
 /// Whether a TransactWriteItems failure was the condition of item `index`.
 pub(crate) fn transaction_condition_failed(err: &SdkError<TransactWriteItemsError>, index: usize) -> bool {
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
-            .cancellation_reasons()
-            .get(index)
-            .is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed")),
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            e.cancellation_reasons().get(index).is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed"))
+        }
         _ => false,
     }
 }
@@ -178,7 +177,9 @@ impl Store {
             .await;
         let out = match result {
             Ok(out) => out,
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => return Ok(None),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                return Ok(None)
+            }
             Err(err) => return Err(AwsError::new("UpdateItem ticketSeq", err)),
         };
         let item = out.attributes.unwrap_or_default();
@@ -186,13 +187,18 @@ impl Store {
             Some(AttributeValue::N(raw)) => raw.parse::<u64>().ok(),
             _ => None,
         };
-        let reference = number
-            .and_then(TicketRef::from_number)
-            .ok_or_else(|| AwsError { operation: "UpdateItem ticketSeq", detail: "counter missing from reply".into() })?;
+        let reference = number.and_then(TicketRef::from_number).ok_or_else(|| AwsError {
+            operation: "UpdateItem ticketSeq",
+            detail: "counter missing from reply".into(),
+        })?;
         Ok(Some((from_item(item)?, reference)))
     }
 
-    pub async fn find_idempotent(&self, slug: &WorkspaceSlug, idempotency_key: &str) -> Result<Option<IdempotentSubmission>, AwsError> {
+    pub async fn find_idempotent(
+        &self,
+        slug: &WorkspaceSlug,
+        idempotency_key: &str,
+    ) -> Result<Option<IdempotentSubmission>, AwsError> {
         let found: Option<IdempotentSubmission> = self
             .get("GetItem idempotency", key(workspace_pk(slug), idempotency_sk(idempotency_key)))
             .await?
@@ -257,7 +263,9 @@ impl Store {
         }
         match request.send().await {
             Ok(_) => Ok(()),
-            Err(err) if idempotency.is_some() && transaction_condition_failed(&err, 2) => Err(CreateTicketError::IdempotencyKeyTaken),
+            Err(err) if idempotency.is_some() && transaction_condition_failed(&err, 2) => {
+                Err(CreateTicketError::IdempotencyKeyTaken)
+            }
             Err(err) => Err(AwsError::new("TransactWriteItems create ticket", err).into()),
         }
     }
@@ -274,7 +282,9 @@ impl Store {
         for item in self.query_prefix(ticket_pk(slug, reference), None).await? {
             match item.get(SK) {
                 Some(AttributeValue::S(sk)) if sk == TICKET_SK => ticket = Some(from_item::<Ticket>(item)?),
-                Some(AttributeValue::S(sk)) if sk.starts_with(COMMENT_PREFIX) => comments.push(from_item::<Comment>(item)?),
+                Some(AttributeValue::S(sk)) if sk.starts_with(COMMENT_PREFIX) => {
+                    comments.push(from_item::<Comment>(item)?)
+                }
                 _ => {}
             }
         }
@@ -321,15 +331,10 @@ impl Store {
                 for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
                     tickets.push(from_item::<Ticket>(item)?);
                 }
-                keys = out
-                    .unprocessed_keys
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
+                keys = out.unprocessed_keys.unwrap_or_default().remove(&self.table).map(|k| k.keys).unwrap_or_default();
             }
         }
-        tickets.sort_by(|a, b| b.reference.cmp(&a.reference));
+        tickets.sort_by_key(|t| std::cmp::Reverse(t.reference));
         Ok(tickets)
     }
 

@@ -35,7 +35,11 @@ impl TableSpec {
                 .map_err(|e| AwsError::new("CreateTable", e))
         };
         let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| AwsError::new("CreateTable", e))
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(|e| AwsError::new("CreateTable", e))
         };
         let mut request = client
             .create_table()

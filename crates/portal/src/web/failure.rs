@@ -17,13 +17,22 @@ pub enum Failure {
     NotFound,
     MethodNotAllowed,
     /// The request conflicts with the ticket's state (already rated, closed...).
-    Conflict { code: &'static str, message: String },
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
     /// The link has expired (or never existed: one answer for both).
     Expired,
-    TooLarge { limit_bytes: usize },
-    UnsupportedMediaType { expected: &'static str },
+    TooLarge {
+        limit_bytes: usize,
+    },
+    UnsupportedMediaType {
+        expected: &'static str,
+    },
     Invalid(FieldErrors),
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     /// A dependency failed; the same request can be retried.
     Unavailable,
 }

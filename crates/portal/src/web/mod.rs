@@ -19,15 +19,19 @@ pub fn is_api(route: &Route) -> bool {
     route.path.starts_with("/api/")
 }
 
-/// The route of `req` if `function` serves it; otherwise the response to send.
-pub fn route_for(function: Function, req: &Request) -> Result<(&'static Route, Params), Response<Body>> {
+/// The route of `req`, if `function` serves it.
+pub fn route_for(function: Function, req: &Request) -> Option<(&'static Route, Params)> {
+    routes::resolve(req.method(), req.uri().path()).filter(|(route, _)| route.function == function)
+}
+
+/// The answer for a request that reached a function none of whose routes match.
+pub fn unrouted(req: &Request) -> Response<Body> {
     let path = req.uri().path();
-    match routes::resolve(req.method(), path) {
-        Some((route, params)) if route.function == function => Ok((route, params)),
-        _ => {
-            let failure = if routes::path_exists(path) { Failure::MethodNotAllowed } else { Failure::NotFound };
-            Err(if path.starts_with("/api/") { failure.to_json() } else { failure.to_page(Layout::neutral()) })
-        }
+    let failure = if routes::path_exists(path) { Failure::MethodNotAllowed } else { Failure::NotFound };
+    if path.starts_with("/api/") {
+        failure.to_json()
+    } else {
+        failure.to_page(Layout::neutral())
     }
 }
 

@@ -125,7 +125,11 @@ pub fn human_duration(secs: u64) -> String {
         90..=3599 => format!("{} minutes", secs.div_ceil(60)),
         _ => {
             let hours = secs.div_ceil(3600);
-            if hours == 1 { "an hour".into() } else { format!("{hours} hours") }
+            if hours == 1 {
+                "an hour".into()
+            } else {
+                format!("{hours} hours")
+            }
         }
     }
 }

@@ -45,7 +45,12 @@ pub struct Route {
 pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/portal/{slug}/submit", function: Function::Submit, action: Action::SubmitForm },
     Route { method: "POST", path: "/portal/{slug}/submit", function: Function::Submit, action: Action::SubmitPost },
-    Route { method: "POST", path: "/api/portal/{slug}/tickets", function: Function::Submit, action: Action::SubmitJson },
+    Route {
+        method: "POST",
+        path: "/api/portal/{slug}/tickets",
+        function: Function::Submit,
+        action: Action::SubmitJson,
+    },
 ];
 
 /// Path parameters of a matched route, still raw (parse them with the domain types).
@@ -59,7 +64,10 @@ pub struct Params {
 /// The route for a request, if any. Matching is segment by segment; a
 /// parameter matches one non-empty segment.
 pub fn resolve(method: &Method, path: &str) -> Option<(&'static Route, Params)> {
-    ROUTES.iter().filter(|r| r.method == method.as_str()).find_map(|route| match_path(route.path, path).map(|p| (route, p)))
+    ROUTES
+        .iter()
+        .filter(|r| r.method == method.as_str())
+        .find_map(|route| match_path(route.path, path).map(|p| (route, p)))
 }
 
 /// Whether any route has this path, whatever its method (for 405 vs 404).

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::pages::{self, Layout};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
-use super::{respond, route_for, unavailable, Failure};
+use super::{respond, route_for, unavailable, unrouted, Failure};
 use crate::domain::{FieldErrors, IdempotencyKey, NewTicket, SubmissionInput, Workspace, WorkspaceSlug};
 use crate::service::{Receipt, SubmitError};
 use crate::Portal;
@@ -17,9 +17,8 @@ use crate::Portal;
 const HONEYPOT: &str = "website";
 
 pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
-    let (route, params) = match route_for(Function::Submit, &req) {
-        Ok(found) => found,
-        Err(response) => return response,
+    let Some((route, params)) = route_for(Function::Submit, &req) else {
+        return unrouted(&req);
     };
     let slug = WorkspaceSlug::parse(&params.slug);
     match (route.action, slug) {
@@ -43,7 +42,13 @@ async fn show_form(portal: &Portal, slug: &WorkspaceSlug) -> Response<Body> {
     match workspace_or_failure(portal, slug).await {
         Ok(workspace) => {
             let key = IdempotencyKey::generate();
-            let html = pages::submit_form(&workspace, &SubmissionInput::default(), &FieldErrors::default(), None, key.as_str());
+            let html = pages::submit_form(
+                &workspace,
+                &SubmissionInput::default(),
+                &FieldErrors::default(),
+                None,
+                key.as_str(),
+            );
             respond::html(StatusCode::OK, html)
         }
         Err(failure) => failure.to_page(Layout::neutral()),
@@ -120,8 +125,9 @@ fn submit_failure(err: SubmitError) -> Failure {
         SubmitError::RateLimited { retry_after_secs } => Failure::RateLimited { retry_after_secs },
         SubmitError::IdempotencyConflict => Failure::Conflict {
             code: "idempotency_key_reused",
-            message: "This request key was already used for a different submission. Please reload the form and try again."
-                .into(),
+            message:
+                "This request key was already used for a different submission. Please reload the form and try again."
+                    .into(),
         },
         SubmitError::Unavailable(err) => unavailable(&err),
     }

@@ -27,7 +27,8 @@ pub struct Stack {
 static CLIENTS: OnceCell<AwsClients> = OnceCell::const_new();
 
 pub fn emulator_endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
+    std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
 }
 
 pub async fn clients() -> AwsClients {
@@ -81,16 +82,29 @@ impl Stack {
 
     pub async fn post_form_from(&self, source: IpAddr, path: &str, fields: &[(&str, &str)]) -> HttpResponse {
         let body = form_encode(fields);
-        httpc::send(self.addr, Some(source), "POST", path, &[("Content-Type", "application/x-www-form-urlencoded")], body.as_bytes())
-            .await
-            .unwrap()
+        httpc::send(
+            self.addr,
+            Some(source),
+            "POST",
+            path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+        .await
+        .unwrap()
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> HttpResponse {
         self.post_form_from(IpAddr::V4(Ipv4Addr::LOCALHOST), path, fields).await
     }
 
-    pub async fn post_json_from(&self, source: IpAddr, path: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> HttpResponse {
+    pub async fn post_json_from(
+        &self,
+        source: IpAddr,
+        path: &str,
+        body: &serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> HttpResponse {
         let mut all = vec![("Content-Type", "application/json")];
         all.extend_from_slice(headers);
         httpc::send(self.addr, Some(source), "POST", path, &all, body.to_string().as_bytes()).await.unwrap()

@@ -1,0 +1,120 @@
+//! `template.yaml` and the code must describe the same stack: routes, tables,
+//! keys and queue settings.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use portal::provision::{MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECS};
+use portal::store::schema::{TableSpec, PORTAL_TABLE, RATE_LIMIT_TABLE};
+use portal::web::routes::ROUTES;
+use serde_yaml::Value;
+
+fn template() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap())
+        .expect("template.yaml is plain YAML (long-form intrinsics)")
+}
+
+fn resources(template: &Value) -> Vec<(String, Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn http_api_routes_match_the_route_table() {
+    let template = template();
+    let mut in_template = BTreeSet::new();
+    for (_, resource) in resources(&template) {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or("").to_owned();
+        assert_eq!(resource["Metadata"]["BuildMethod"], "rust-cargolambda");
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+        for (_, event) in events {
+            if event["Type"] == "HttpApi" {
+                let props = &event["Properties"];
+                in_template.insert((
+                    props["Method"].as_str().unwrap().to_owned(),
+                    props["Path"].as_str().unwrap().to_owned(),
+                    binary.clone(),
+                ));
+            }
+        }
+    }
+    let served: BTreeSet<_> =
+        ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.name().to_owned())).collect();
+    let only_template: Vec<_> = in_template.difference(&served).collect();
+    let only_local: Vec<_> = served.difference(&in_template).collect();
+    assert!(
+        only_template.is_empty() && only_local.is_empty(),
+        "in template only: {only_template:?}; served locally only: {only_local:?}"
+    );
+}
+
+fn check_table(template: &Value, spec: &TableSpec) {
+    let table = &template["Resources"][spec.logical_id];
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table", "{}", spec.logical_id);
+    let props = &table["Properties"];
+    assert_eq!(props["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(props["TimeToLiveSpecification"]["AttributeName"], spec.ttl_attribute);
+    assert_eq!(props["TimeToLiveSpecification"]["Enabled"], true);
+    let keys: Vec<(String, String)> = props["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| (k["AttributeName"].as_str().unwrap().to_owned(), k["KeyType"].as_str().unwrap().to_owned()))
+        .collect();
+    let mut expected = vec![(spec.partition_key.to_owned(), "HASH".to_owned())];
+    if let Some(sort) = spec.sort_key {
+        expected.push((sort.to_owned(), "RANGE".to_owned()));
+    }
+    assert_eq!(keys, expected, "{} key schema", spec.logical_id);
+    let attributes: Vec<(String, String)> = props["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| (a["AttributeName"].as_str().unwrap().to_owned(), a["AttributeType"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected_attributes: Vec<(String, String)> =
+        expected.iter().map(|(name, _)| (name.clone(), "S".to_owned())).collect();
+    assert_eq!(attributes, expected_attributes);
+}
+
+#[test]
+fn tables_match_the_code() {
+    let template = template();
+    check_table(&template, &PORTAL_TABLE);
+    check_table(&template, &RATE_LIMIT_TABLE);
+}
+
+#[test]
+fn the_queue_has_a_dead_letter_queue_and_the_same_settings() {
+    let template = template();
+    let queue = &template["Resources"]["EventsQueue"]["Properties"];
+    assert_eq!(queue["VisibilityTimeout"].as_u64(), Some(u64::from(VISIBILITY_TIMEOUT_SECS)));
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(MAX_RECEIVE_COUNT)));
+    assert_eq!(queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0], "EventsDeadLetterQueue");
+    let alarm = &template["Resources"]["DeadLetterAlarm"]["Properties"];
+    assert_eq!(alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0], "EventsDeadLetterQueue");
+}
+
+#[test]
+fn functions_run_on_provided_al2023() {
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Handler"], "bootstrap");
+    for (name, resource) in resources(&template) {
+        if resource["Type"] == "AWS::Serverless::Function" {
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+            let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../functions").join(binary);
+            assert!(crate_dir.join("Cargo.toml").exists(), "{name}: functions/{binary} missing");
+        }
+    }
+}
