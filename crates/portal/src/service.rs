@@ -14,6 +14,12 @@ use crate::queue::EventQueue;
 use crate::ratelimit::{Admission, Limit, RateLimiter};
 use crate::store::{keys, CreateTicketError, Store};
 
+mod agent;
+mod conversation;
+
+pub use agent::AgentActionError;
+pub use conversation::{LookupError, ReplyError, ReplyReceipt};
+
 /// Everything a request needs, built once per process and shared by warm invocations.
 #[derive(Clone, Debug)]
 pub struct Portal {
@@ -139,14 +145,14 @@ impl Portal {
         &self,
         slug: &WorkspaceSlug,
         fingerprint: &str,
-        earlier: crate::store::IdempotentSubmission,
+        earlier: crate::store::IdempotencyRecord,
     ) -> Result<Receipt, SubmitError> {
         if !crate::domain::secrets::constant_time_eq(&earlier.fingerprint, fingerprint) {
             return Err(SubmitError::IdempotencyConflict);
         }
         // The first attempt may have stored the ticket and failed to queue its
         // event: send it again. The worker's effects are idempotent.
-        let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), earlier.reference, &earlier.ticket_id);
+        let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), earlier.reference, &earlier.id);
         let (workspace, ticket, sent) = tokio::join!(
             self.store.get_workspace(slug),
             self.store.get_ticket(slug, earlier.reference),
@@ -156,7 +162,7 @@ impl Portal {
         let workspace = workspace?.ok_or(SubmitError::UnknownWorkspace)?;
         let status = ticket?.map(|t| t.status).unwrap_or(Status::Open);
         tracing::info!(workspace = %slug, reference = %earlier.reference, "submission replayed");
-        Ok(Receipt { workspace, reference: earlier.reference, ticket_id: earlier.ticket_id, status, replayed: true })
+        Ok(Receipt { workspace, reference: earlier.reference, ticket_id: earlier.id, status, replayed: true })
     }
 }
 

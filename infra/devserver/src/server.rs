@@ -33,12 +33,7 @@ pub async fn invoke(
     function: Function,
     request: lambda_http::Request,
 ) -> lambda_http::Response<lambda_http::Body> {
-    match function {
-        Function::Submit => portal::web::submit::handle(portal, request).await,
-        Function::Track | Function::Reply | Function::Csat => {
-            portal::web::Failure::NotFound.to_page(portal::web::pages::Layout::neutral())
-        }
-    }
+    portal::web::handle(function, portal, request).await
 }
 
 /// Accepts connections until `shutdown` completes.

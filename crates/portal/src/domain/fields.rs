@@ -183,10 +183,15 @@ impl EmailAddress {
         Ok(Self(value.to_owned()))
     }
 
-    /// The form used to look up contacts and verify ticket owners: lower-cased.
+    /// The form used to look up contacts and verify ticket owners.
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        normalize_email(&self.0)
     }
+}
+
+/// The one rule for comparing addresses: trimmed and lower-cased.
+pub fn normalize_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
 }
 
 /// The four ticket types of the submission form.

@@ -57,14 +57,55 @@ pub(crate) fn transaction_condition_failed(err: &SdkError<TransactWriteItemsErro
     }
 }
 
-/// A remembered submission: the same key returns the same ticket.
+/// A remembered request: the same key returns what the first request made
+/// (a ticket for a submission, a comment for a reply).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdempotentSubmission {
+pub struct IdempotencyRecord {
     pub reference: TicketRef,
-    pub ticket_id: String,
+    /// The ticket id (submission) or comment id (reply).
+    pub id: String,
     pub fingerprint: String,
     pub expires_at: i64,
+}
+
+impl IdempotencyRecord {
+    fn put(&self, table: &str, slug: &WorkspaceSlug, scoped_key: &str, now: i64) -> Result<Put, AwsError> {
+        Put::builder()
+            .table_name(table)
+            .set_item(Some(to_item(self, workspace_pk(slug), idempotency_sk(scoped_key))?))
+            .condition_expression("attribute_not_exists(#pk) OR expiresAt < :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(|e| AwsError::new("TransactWriteItems idempotency", e))
+    }
+}
+
+/// Keys of replies are scoped to their ticket, so one client key cannot collide across tickets.
+pub fn reply_idempotency_scope(reference: TicketRef, key: &str) -> String {
+    format!("reply#{reference}#{key}")
+}
+
+/// How a ticket's status changes along with a new comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The status the caller read: the write only happens if it is still so.
+    pub expected: crate::domain::Status,
+    pub next: crate::domain::Status,
+    pub resolution: Option<crate::domain::Resolution>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketWriteError {
+    /// The ticket changed since it was read (or does not exist): read again and retry.
+    #[error("the ticket changed meanwhile")]
+    Stale,
+    /// The idempotency key was used already.
+    #[error("idempotency key already used")]
+    IdempotencyKeyTaken,
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,8 +239,8 @@ impl Store {
         &self,
         slug: &WorkspaceSlug,
         idempotency_key: &str,
-    ) -> Result<Option<IdempotentSubmission>, AwsError> {
-        let found: Option<IdempotentSubmission> = self
+    ) -> Result<Option<IdempotencyRecord>, AwsError> {
+        let found: Option<IdempotencyRecord> = self
             .get("GetItem idempotency", key(workspace_pk(slug), idempotency_sk(idempotency_key)))
             .await?
             .map(from_item)
@@ -245,20 +286,13 @@ impl Store {
             .transact_items(TransactWriteItem::builder().put(ticket_put).build())
             .transact_items(TransactWriteItem::builder().update(contact_update).build());
         if let Some((idempotency_key, fingerprint)) = idempotency {
-            let record = IdempotentSubmission {
+            let record = IdempotencyRecord {
                 reference: ticket.reference,
-                ticket_id: ticket.id.clone(),
+                id: ticket.id.clone(),
                 fingerprint: fingerprint.to_owned(),
                 expires_at: now + IDEMPOTENCY_TTL_SECS,
             };
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(to_item(&record, workspace_pk(&ticket.workspace), idempotency_sk(idempotency_key))?))
-                .condition_expression("attribute_not_exists(#pk) OR expiresAt < :now")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":now", n(now))
-                .build()
-                .map_err(|e| AwsError::new("TransactWriteItems idempotency", e))?;
+            let put = record.put(&self.table, &ticket.workspace, idempotency_key, now)?;
             request = request.transact_items(TransactWriteItem::builder().put(put).build());
         }
         match request.send().await {
@@ -365,5 +399,124 @@ impl Store {
         let mut agents: Vec<Agent> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
         agents.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(agents)
+    }
+
+    /// Adds a comment and, in the same transaction, moves the ticket's status
+    /// (only if it is still `change.expected`) and records the idempotency key.
+    /// With no status change the ticket must still be in the status read, so a
+    /// comment never lands on a ticket that was closed meanwhile.
+    pub async fn add_comment(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        comment: &Comment,
+        change: &StatusChange,
+        idempotency: Option<(&str, &str)>,
+    ) -> Result<(), TicketWriteError> {
+        let now = now_unix();
+        let pk = ticket_pk(slug, reference);
+        let put_comment = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(comment, pk.clone(), comment_sk(&comment.id))?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .map_err(|e| AwsError::new("TransactWriteItems comment", e))?;
+        let update = self.status_update(&pk, change, now)?;
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(TransactWriteItem::builder().put(put_comment).build());
+        if let Some((key, fingerprint)) = idempotency {
+            let record = IdempotencyRecord {
+                reference,
+                id: comment.id.clone(),
+                fingerprint: fingerprint.to_owned(),
+                expires_at: now + IDEMPOTENCY_TTL_SECS,
+            };
+            let put = record.put(&self.table, slug, key, now)?;
+            request = request.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err) if transaction_condition_failed(&err, 0) => Err(TicketWriteError::Stale),
+            Err(err) if idempotency.is_some() && transaction_condition_failed(&err, 2) => {
+                Err(TicketWriteError::IdempotencyKeyTaken)
+            }
+            Err(err) => Err(AwsError::new("TransactWriteItems add comment", err).into()),
+        }
+    }
+
+    /// Changes a ticket's status (and resolution) if it is still `change.expected`.
+    pub async fn change_status(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        change: &StatusChange,
+    ) -> Result<(), TicketWriteError> {
+        let update = self.status_update(&ticket_pk(slug, reference), change, now_unix())?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .condition_expression(update.condition_expression.unwrap_or_default())
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(TicketWriteError::Stale)
+            }
+            Err(err) => Err(AwsError::new("UpdateItem status", err).into()),
+        }
+    }
+
+    fn status_update(&self, pk: &str, change: &StatusChange, now: i64) -> Result<Update, AwsError> {
+        let status = |s: crate::domain::Status| {
+            serde_dynamo::to_attribute_value(s).map_err(|e| AwsError::new("serialize status", e))
+        };
+        let mut expression = String::from("SET #status = :next, updatedAt = :now");
+        let mut builder = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, TICKET_SK)))
+            .condition_expression("#status = :expected")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expected", status(change.expected)?)
+            .expression_attribute_values(":next", status(change.next)?)
+            .expression_attribute_values(":now", n(now));
+        if let Some(resolution) = &change.resolution {
+            expression.push_str(", resolution = :resolution");
+            let value =
+                serde_dynamo::to_attribute_value(resolution).map_err(|e| AwsError::new("serialize resolution", e))?;
+            builder = builder.expression_attribute_values(":resolution", value);
+        }
+        builder.update_expression(expression).build().map_err(|e| AwsError::new("build status update", e))
+    }
+
+    /// Sets (or clears) the ticket's assignee.
+    pub async fn assign(&self, slug: &WorkspaceSlug, reference: TicketRef, agent: &Agent) -> Result<bool, AwsError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(ticket_pk(slug, reference), TICKET_SK)))
+            .update_expression("SET assignee = :id, assigneeName = :name, updatedAt = :now")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":id", s(&agent.id))
+            .expression_attribute_values(":name", s(&agent.name))
+            .expression_attribute_values(":now", n(now_unix()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(AwsError::new("UpdateItem assignee", err)),
+        }
     }
 }

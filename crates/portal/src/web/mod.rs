@@ -3,16 +3,42 @@
 
 pub mod failure;
 pub mod pages;
+pub mod reply;
 pub mod request;
 pub mod respond;
 pub mod routes;
 pub mod submit;
+pub mod track;
+pub mod views;
 
 use lambda_http::{Body, Request, Response};
 
 pub use failure::Failure;
 use pages::Layout;
 use routes::{Function, Params, Route};
+
+/// Hands a request to the handler of `function`: what each Lambda runs, and
+/// what the dev server calls for the function owning a route.
+pub async fn handle(function: Function, portal: &crate::Portal, req: Request) -> Response<Body> {
+    match function {
+        Function::Submit => submit::handle(portal, req).await,
+        Function::Track => track::handle(portal, req).await,
+        Function::Reply => reply::handle(portal, req).await,
+        Function::Csat => unrouted(&req),
+    }
+}
+
+/// The Lambda main of an HTTP function: configuration and clients once, then
+/// one call per API Gateway request.
+pub async fn run_lambda(function: Function) -> Result<(), lambda_http::Error> {
+    crate::telemetry::init();
+    let portal = crate::Portal::from_env().await?;
+    let portal = &portal;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+        Ok::<_, lambda_http::Error>(handle(function, portal, req).await)
+    }))
+    .await
+}
 
 /// How a route answers failures: HTML routes with pages, `/api` routes with JSON.
 pub fn is_api(route: &Route) -> bool {

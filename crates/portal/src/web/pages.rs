@@ -3,7 +3,11 @@
 use askama::Template;
 
 use super::respond::STYLESHEET;
-use crate::domain::{FieldErrors, SubmissionInput, TicketRef, TicketType, Workspace, WorkspaceSlug};
+use crate::domain::time::human;
+use crate::domain::{
+    CustomerView, FieldErrors, Resolution, Status, SubmissionInput, Ticket, TicketRef, TicketType, Workspace,
+    WorkspaceSlug,
+};
 
 /// What every page shares: its title and the workspace it belongs to.
 #[derive(Debug, Clone)]
@@ -107,6 +111,109 @@ pub fn submit_done(workspace: &Workspace, reference: TicketRef) -> String {
         reference: reference.to_string(),
         track_url: ticket_path(&workspace.slug, reference),
         submit_url: submit_path(&workspace.slug),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "track_prompt.html")]
+struct TrackPrompt<'a> {
+    layout: Layout,
+    reference: TicketRef,
+    action: String,
+    submit_url: String,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+/// What a failed lookup says: the same words whatever was wrong.
+pub const LOOKUP_FAILED: &str =
+    "We could not find a ticket with that reference and email address. Check both and try again.";
+
+/// The email prompt of the tracking page; with `error` after a failed lookup.
+pub fn track_prompt(
+    layout: Layout,
+    slug: &WorkspaceSlug,
+    reference: TicketRef,
+    email: &str,
+    error: Option<&str>,
+) -> String {
+    let title = format!("Track ticket {reference}");
+    render(&TrackPrompt {
+        layout: layout.titled(&title),
+        reference,
+        action: ticket_path(slug, reference),
+        submit_url: submit_path(slug),
+        email,
+        error,
+    })
+}
+
+struct Entry {
+    author: String,
+    from_customer: bool,
+    when: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "ticket_view.html")]
+struct TicketView<'a> {
+    layout: Layout,
+    t: &'a Ticket,
+    submitted: String,
+    resolution: Option<&'a Resolution>,
+    resolved_at: String,
+    entries: Vec<Entry>,
+    closed: bool,
+    reopens: bool,
+    reply_action: String,
+    submit_url: String,
+    email: &'a str,
+    idempotency_key: &'a str,
+    message: &'a str,
+    message_error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+/// What the ticket page shows besides the ticket: the reply form's state.
+pub struct ReplyFormState<'a> {
+    pub email: &'a str,
+    pub idempotency_key: &'a str,
+    pub message: &'a str,
+    pub message_error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+}
+
+/// A verified customer's view of their ticket.
+pub fn ticket_view(workspace: &Workspace, view: &CustomerView, form: ReplyFormState<'_>) -> String {
+    let t = &view.ticket;
+    let resolution = t.resolution.as_ref().filter(|_| t.status.shows_resolution());
+    let entries = view
+        .conversation
+        .iter()
+        .map(|c| Entry {
+            author: c.author.display_name().to_owned(),
+            from_customer: c.author.is_customer(),
+            when: human(c.created_at),
+            body: c.body.clone(),
+        })
+        .collect();
+    render(&TicketView {
+        layout: Layout::for_workspace(workspace).titled(&format!("{} · {}", t.reference, t.status)),
+        t,
+        submitted: human(t.created_at),
+        resolution,
+        resolved_at: resolution.map(|r| human(r.at)).unwrap_or_default(),
+        entries,
+        closed: t.status == Status::Closed,
+        reopens: matches!(t.status, Status::Resolved | Status::Waiting),
+        reply_action: format!("{}/reply", ticket_path(&workspace.slug, t.reference)),
+        submit_url: submit_path(&workspace.slug),
+        email: form.email,
+        idempotency_key: form.idempotency_key,
+        message: form.message,
+        message_error: form.message_error,
+        notice: form.notice,
     })
 }
 

@@ -31,6 +31,11 @@ pub enum Action {
     SubmitForm,
     SubmitPost,
     SubmitJson,
+    TrackForm,
+    TrackPost,
+    TrackJson,
+    ReplyPost,
+    ReplyJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +55,31 @@ pub const ROUTES: &[Route] = &[
         path: "/api/portal/{slug}/tickets",
         function: Function::Submit,
         action: Action::SubmitJson,
+    },
+    Route { method: "GET", path: "/portal/{slug}/tickets/{ref}", function: Function::Track, action: Action::TrackForm },
+    Route {
+        method: "POST",
+        path: "/portal/{slug}/tickets/{ref}",
+        function: Function::Track,
+        action: Action::TrackPost,
+    },
+    Route {
+        method: "POST",
+        path: "/api/portal/{slug}/tickets/{ref}/lookup",
+        function: Function::Track,
+        action: Action::TrackJson,
+    },
+    Route {
+        method: "POST",
+        path: "/portal/{slug}/tickets/{ref}/reply",
+        function: Function::Reply,
+        action: Action::ReplyPost,
+    },
+    Route {
+        method: "POST",
+        path: "/api/portal/{slug}/tickets/{ref}/replies",
+        function: Function::Reply,
+        action: Action::ReplyJson,
     },
 ];
 

@@ -1,0 +1,205 @@
+//! Customers verifying a ticket by email, and replying to it.
+
+use ulid::Ulid;
+
+use crate::aws::AwsError;
+use crate::domain::fields::normalize_email;
+use crate::domain::secrets::{constant_time_eq, sha256_hex};
+use crate::domain::time::now_unix;
+use crate::domain::{
+    Author, Comment, CustomerView, EventKind, IdempotencyKey, MessageBody, PortalEvent, ReplyRefused, Ticket,
+    TicketRef, Visibility, Workspace, WorkspaceSlug,
+};
+use crate::ratelimit::{Admission, Limit};
+use crate::store::{reply_idempotency_scope, StatusChange, TicketWriteError};
+use crate::Portal;
+
+/// Why a customer cannot see a ticket. `NotFound` covers an unknown workspace,
+/// an unknown ticket and a wrong email alike.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("no ticket with that reference and email")]
+    NotFound,
+    #[error("too many failed attempts")]
+    RateLimited { retry_after_secs: u64 },
+    #[error(transparent)]
+    Unavailable(#[from] AwsError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    #[error(transparent)]
+    Refused(ReplyRefused),
+    #[error("idempotency key reused for a different reply")]
+    IdempotencyConflict,
+}
+
+impl From<AwsError> for ReplyError {
+    fn from(err: AwsError) -> Self {
+        ReplyError::Lookup(LookupError::Unavailable(err))
+    }
+}
+
+/// The ticket after a reply, and the reply itself.
+#[derive(Debug, Clone)]
+pub struct ReplyReceipt {
+    pub workspace: Workspace,
+    pub view: CustomerView,
+    pub comment_id: String,
+}
+
+/// A verified ticket with everything read alongside it.
+struct Verified {
+    workspace: Workspace,
+    ticket: Ticket,
+    comments: Vec<Comment>,
+}
+
+/// How many times a reply re-reads a ticket that changed under it.
+const STALE_RETRIES: usize = 4;
+
+impl Portal {
+    fn lookup_limits(&self) -> Limit {
+        Limit::failed_lookups_per_client(self.config.lookup_limit)
+    }
+
+    fn ticket_limits(&self) -> Limit {
+        Limit::failed_lookups_per_ticket(self.config.lookup_limit)
+    }
+
+    /// Reads the ticket and checks `email` against it. One sequential round
+    /// trip when it matches: the workspace, the ticket with its conversation and
+    /// both failed-attempt counters are read in parallel. Every way of not
+    /// matching does the same work and answers the same.
+    async fn verify(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        email: &str,
+        client_ip: &str,
+    ) -> Result<Verified, LookupError> {
+        let ticket_subject = format!("{slug}/{reference}");
+        let (workspace, found, by_client, by_ticket) = tokio::join!(
+            self.store.get_workspace(slug),
+            self.store.ticket_with_comments(slug, reference),
+            self.limiter.check(self.lookup_limits(), client_ip),
+            self.limiter.check(self.ticket_limits(), &ticket_subject),
+        );
+        for admission in [by_client?, by_ticket?] {
+            if let Admission::Limited { retry_after_secs } = admission {
+                return Err(LookupError::RateLimited { retry_after_secs });
+            }
+        }
+        let (workspace, found) = (workspace?, found?);
+        let typed = normalize_email(email);
+        // Compare against something even when there is no ticket, so a miss
+        // costs what a wrong address costs.
+        let owner = found.as_ref().map(|(t, _)| t.email_normalized.as_str()).unwrap_or("no ticket\u{0}");
+        let matches = constant_time_eq(&typed, owner);
+        match (workspace, found) {
+            (Some(workspace), Some((ticket, comments))) if matches => Ok(Verified { workspace, ticket, comments }),
+            _ => {
+                let (a, b) = tokio::join!(
+                    self.limiter.admit(self.lookup_limits(), client_ip),
+                    self.limiter.admit(self.ticket_limits(), &ticket_subject),
+                );
+                a?;
+                b?;
+                tracing::info!(workspace = %slug, reference = %reference, "ticket lookup did not match");
+                Err(LookupError::NotFound)
+            }
+        }
+    }
+
+    /// The ticket as its customer may see it, if `email` is the one it was submitted with.
+    pub async fn lookup_ticket(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        email: &str,
+        client_ip: &str,
+    ) -> Result<(Workspace, CustomerView), LookupError> {
+        let verified = self.verify(slug, reference, email, client_ip).await?;
+        Ok((verified.workspace, CustomerView::new(verified.ticket, verified.comments)))
+    }
+
+    /// Adds the customer's public reply, reopening a Resolved or Waiting ticket
+    /// in the same transaction. Two sequential round trips: the verified read,
+    /// then the write together with the "customer replied" message. A retry with
+    /// the same idempotency key adds nothing and answers like the first.
+    pub async fn reply_as_customer(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        email: &str,
+        message: MessageBody,
+        client_ip: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<ReplyReceipt, ReplyError> {
+        let fingerprint = sha256_hex(message.as_str().as_bytes());
+        let scoped_key = idempotency_key.map(|k| reply_idempotency_scope(reference, k.as_str()));
+        let comment_id = Ulid::new().to_string();
+        let event = PortalEvent::new(EventKind::CustomerReplied, slug.clone(), reference, &comment_id);
+        for _ in 0..STALE_RETRIES {
+            let Verified { workspace, mut ticket, mut comments } =
+                self.verify(slug, reference, email, client_ip).await?;
+            let next = ticket.status.after_customer_reply().map_err(ReplyError::Refused)?;
+            let comment = Comment {
+                id: comment_id.clone(),
+                author: Author::Customer { name: ticket.name.clone() },
+                body: message.to_string(),
+                visibility: Visibility::Public,
+                created_at: now_unix(),
+            };
+            let change = StatusChange { expected: ticket.status, next, resolution: None };
+            let idempotency = scoped_key.as_deref().map(|k| (k, fingerprint.as_str()));
+            let (written, sent) = tokio::join!(
+                self.store.add_comment(slug, reference, &comment, &change, idempotency),
+                self.queue.publish(&event)
+            );
+            match written {
+                Ok(()) => {
+                    sent?;
+                    tracing::info!(workspace = %slug, reference = %reference, "customer replied");
+                    ticket.status = next;
+                    ticket.updated_at = comment.created_at;
+                    comments.push(comment);
+                    return Ok(ReplyReceipt { workspace, view: CustomerView::new(ticket, comments), comment_id });
+                }
+                Err(TicketWriteError::Stale) => continue,
+                Err(TicketWriteError::IdempotencyKeyTaken) => {
+                    let key = scoped_key.as_deref().unwrap_or_default();
+                    return self.replay_reply(slug, reference, key, &fingerprint, email, client_ip).await;
+                }
+                Err(TicketWriteError::Aws(err)) => return Err(err.into()),
+            }
+        }
+        Err(AwsError { operation: "reply", detail: "the ticket kept changing; try again".into() }.into())
+    }
+
+    async fn replay_reply(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        scoped_key: &str,
+        fingerprint: &str,
+        email: &str,
+        client_ip: &str,
+    ) -> Result<ReplyReceipt, ReplyError> {
+        let record = self
+            .store
+            .find_idempotent(slug, scoped_key)
+            .await?
+            .ok_or_else(|| AwsError { operation: "reply", detail: "idempotency record vanished".into() })?;
+        if !constant_time_eq(&record.fingerprint, fingerprint) {
+            return Err(ReplyError::IdempotencyConflict);
+        }
+        // The first attempt may have failed to queue its message: send it again.
+        let event = PortalEvent::new(EventKind::CustomerReplied, slug.clone(), reference, &record.id);
+        self.queue.publish(&event).await?;
+        let (workspace, view) = self.lookup_ticket(slug, reference, email, client_ip).await?;
+        Ok(ReplyReceipt { workspace, view, comment_id: record.id })
+    }
+}

@@ -1,0 +1,138 @@
+//! The reply function: a verified customer adds a public message.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::pages::{self, Layout, ReplyFormState};
+use super::request::{self, client_ip};
+use super::routes::{Action, Function};
+use super::track::{lookup_failure, lookup_failure_page, parse_params};
+use super::{respond, route_for, unrouted, Failure};
+use crate::domain::{FieldErrors, IdempotencyKey, MessageBody, ReplyRefused, TicketRef, WorkspaceSlug};
+use crate::service::ReplyError;
+use crate::Portal;
+
+pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
+    let Some((route, params)) = route_for(Function::Reply, &req) else {
+        return unrouted(&req);
+    };
+    match (route.action, parse_params(&params)) {
+        (Action::ReplyPost, Some((slug, reference))) => post_form(portal, &slug, reference, &req).await,
+        (Action::ReplyJson, Some((slug, reference))) => post_json(portal, &slug, reference, &req).await,
+        (Action::ReplyJson, None) => Failure::NotFound.to_json(),
+        _ => Failure::NotFound.to_page(Layout::neutral()),
+    }
+}
+
+fn closed_failure(refused: ReplyRefused) -> Failure {
+    Failure::Conflict { code: "ticket_closed", message: refused.to_string() }
+}
+
+fn conflict() -> Failure {
+    Failure::Conflict {
+        code: "idempotency_key_reused",
+        message: "This request key was already used for a different reply.".into(),
+    }
+}
+
+async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, req: &Request) -> Response<Body> {
+    let form = match request::form(req) {
+        Ok(form) => form,
+        Err(failure) => return failure.to_page(Layout::neutral()),
+    };
+    let email = form.get("email");
+    let raw_message = form.get("message");
+    let key = IdempotencyKey::parse(form.get("idempotency_key")).unwrap_or_else(IdempotencyKey::generate);
+    let ip = client_ip(req);
+    let message = match MessageBody::parse_required(raw_message, "message") {
+        Ok(message) => message,
+        Err(problem) => {
+            // Show the ticket again with the message kept and the problem beside it.
+            return match portal.lookup_ticket(slug, reference, email, &ip).await {
+                Ok((workspace, view)) => {
+                    let state = ReplyFormState {
+                        email,
+                        idempotency_key: key.as_str(),
+                        message: raw_message,
+                        message_error: Some(&problem),
+                        notice: None,
+                    };
+                    respond::html(StatusCode::UNPROCESSABLE_ENTITY, pages::ticket_view(&workspace, &view, state))
+                }
+                Err(err) => lookup_failure_page(err, slug, reference, email),
+            };
+        }
+    };
+    match portal.reply_as_customer(slug, reference, email, message, &ip, Some(&key)).await {
+        Ok(receipt) => {
+            let next_key = IdempotencyKey::generate();
+            let state = ReplyFormState {
+                email,
+                idempotency_key: next_key.as_str(),
+                message: "",
+                message_error: None,
+                notice: Some("Your reply was added to the conversation."),
+            };
+            respond::html(StatusCode::OK, pages::ticket_view(&receipt.workspace, &receipt.view, state))
+        }
+        Err(ReplyError::Lookup(err)) => lookup_failure_page(err, slug, reference, email),
+        Err(ReplyError::Refused(refused)) => {
+            let layout = match portal.store.get_workspace(slug).await {
+                Ok(Some(workspace)) => Layout::for_workspace(&workspace),
+                _ => Layout::neutral(),
+            };
+            let failure = closed_failure(refused);
+            let html = pages::message_page(
+                layout.titled("This ticket is closed"),
+                "This ticket is closed",
+                &failure.message(),
+                Some((&pages::submit_path(slug), "Submit a new ticket")),
+            );
+            respond::html(failure.status(), html)
+        }
+        Err(ReplyError::IdempotencyConflict) => conflict().to_page(Layout::neutral()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReplyJson {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, req: &Request) -> Response<Body> {
+    let body: ReplyJson = match request::json(req) {
+        Ok(body) => body,
+        Err(failure) => return failure.to_json(),
+    };
+    let key = match request::header(req, "idempotency-key").map(IdempotencyKey::parse) {
+        None => None,
+        Some(Some(key)) => Some(key),
+        Some(None) => {
+            let mut errors = FieldErrors::default();
+            errors.add("Idempotency-Key", "Use 8 to 64 letters, digits, '-' or '_'.");
+            return Failure::Invalid(errors).to_json();
+        }
+    };
+    let message = match MessageBody::parse_required(&body.message, "message") {
+        Ok(message) => message,
+        Err(problem) => {
+            let mut errors = FieldErrors::default();
+            errors.add("message", problem);
+            return Failure::Invalid(errors).to_json();
+        }
+    };
+    match portal.reply_as_customer(slug, reference, &body.email, message, &client_ip(req), key.as_ref()).await {
+        Ok(receipt) => respond::json(
+            StatusCode::CREATED,
+            &json!({ "reference": reference, "status": receipt.view.ticket.status, "commentId": receipt.comment_id }),
+        ),
+        Err(ReplyError::Lookup(err)) => lookup_failure(err).to_json(),
+        Err(ReplyError::Refused(refused)) => closed_failure(refused).to_json(),
+        Err(ReplyError::IdempotencyConflict) => conflict().to_json(),
+    }
+}
