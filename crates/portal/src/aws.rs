@@ -23,6 +23,19 @@ impl AwsClients {
     }
 }
 
+impl AwsClients {
+    /// Clients for an explicit endpoint (tests put a proxy in front of the
+    /// emulator this way; the functions use the environment only).
+    pub async fn with_endpoint(endpoint: &str) -> Self {
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            ses: aws_sdk_sesv2::Client::new(&sdk),
+        }
+    }
+}
+
 /// A failed call to an AWS service, with the SDK's full error chain as text.
 #[derive(Debug, thiserror::Error)]
 #[error("{operation} failed: {detail}")]

@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod config;
 pub mod domain;
+pub mod mail;
 pub mod provision;
 pub mod queue;
 pub mod ratelimit;
@@ -15,5 +16,6 @@ pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+pub mod worker;
 
 pub use service::Portal;

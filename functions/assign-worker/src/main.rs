@@ -1,1 +1,6 @@
-fn main() {}
+//! Lambda entry point of the assign-worker (SQS): see `portal::worker`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    portal::worker::run_lambda().await
+}

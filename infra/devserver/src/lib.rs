@@ -5,5 +5,7 @@
 pub mod apigw;
 pub mod httpc;
 pub mod mail;
+pub mod proxy;
 pub mod seed;
 pub mod server;
+pub mod sqs_trigger;

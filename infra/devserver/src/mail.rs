@@ -41,17 +41,7 @@ pub fn parse_sent_mail(data: &Value) -> Vec<SentMail> {
         .map(|m| {
             let body = text_of(m, "body");
             let is_html = body.trim_start().starts_with('<');
-            let to = match m.get("destinations") {
-                Some(Value::Object(d)) => d
-                    .values()
-                    .filter_map(Value::as_array)
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect(),
-                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-                _ => Vec::new(),
-            };
+            let to = addresses_in(m.get("destinations").unwrap_or(&Value::Null));
             SentMail {
                 to,
                 from: text_of(m, "source"),
@@ -64,6 +54,21 @@ pub fn parse_sent_mail(data: &Value) -> Vec<SentMail> {
         .collect();
     mail.reverse();
     mail
+}
+
+/// Addresses in moto's `destinations`, which it reports as JSON or as the
+/// text of a Python dict (`{'ToAddresses': ['ann@example.com']}`).
+fn addresses_in(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(text) => text
+            .split(['\'', '"'])
+            .filter(|part| part.contains('@') && !part.contains(' '))
+            .map(str::to_owned)
+            .collect(),
+        Value::Array(list) => list.iter().flat_map(addresses_in).collect(),
+        Value::Object(map) => map.values().flat_map(addresses_in).collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn response(status: u16, content_type: &'static str, body: String) -> hyper::Response<Full<Bytes>> {
@@ -107,4 +112,24 @@ pub async fn page(emulator: SocketAddr) -> hyper::Response<Full<Bytes>> {
     };
     let html = Mailbox { mail, error }.render().unwrap_or_else(|e| format!("render failed: {e}"));
     response(200, "text/html; charset=utf-8", html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_moto_sent_messages_newest_first() {
+        let data = serde_json::json!({"ses": {"Message": [
+            {"source": "s@x.io", "destinations": "{'ToAddresses': ['a@example.com'], 'CcAddresses': []}", "subject": "first", "body": "plain"},
+            {"source": "s@x.io", "destinations": {"ToAddresses": ["b@example.com"]}, "subject": "second", "body": "<!doctype html><p>hi</p>"}
+        ]}});
+        let mail = parse_sent_mail(&data);
+        assert_eq!(mail.len(), 2);
+        assert_eq!(mail[0].subject, "second");
+        assert_eq!(mail[0].to, ["b@example.com"]);
+        assert!(mail[0].html.contains("<p>hi</p>") && mail[0].text.is_empty());
+        assert_eq!(mail[1].to, ["a@example.com"]);
+        assert_eq!(mail[1].text, "plain");
+    }
 }

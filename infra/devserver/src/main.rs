@@ -34,6 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::for_stack(&names, &provisioned, &base_url, &sender);
     let portal = Arc::new(Portal::new(config, clients));
     devserver::seed::seed_demo(&portal.store).await?;
+    let worker = Arc::new(portal::worker::Worker::new((*portal).clone())?);
+    tokio::spawn(devserver::sqs_trigger::run(worker, provisioned.queue_url.clone(), 4));
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let server = DevServer { portal: portal.clone(), emulator };

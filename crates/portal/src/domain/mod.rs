@@ -1,5 +1,6 @@
 //! The portal's business rules. Knows nothing of AWS or HTTP.
 
+pub mod csat;
 pub mod events;
 pub mod fields;
 pub mod model;

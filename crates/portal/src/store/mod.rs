@@ -3,6 +3,7 @@
 
 pub mod keys;
 pub mod schema;
+pub mod worker;
 
 use std::collections::HashMap;
 

@@ -7,13 +7,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use devserver::httpc::{self, HttpResponse};
+use devserver::proxy::{FaultProxy, SentEmail};
 use devserver::server::{serve, DevServer};
 use portal::aws::AwsClients;
 use portal::config::Config;
 use portal::domain::{Ticket, TicketRef, WorkspaceSlug};
 use portal::provision::{provision, Provisioned, StackNames};
+use portal::worker::Worker;
 use portal::Portal;
-use tokio::sync::OnceCell;
 
 pub struct Stack {
     pub portal: Arc<Portal>,
@@ -21,18 +22,14 @@ pub struct Stack {
     pub provisioned: Provisioned,
     pub addr: SocketAddr,
     pub emulator: SocketAddr,
+    /// Every AWS call of this stack goes through it: read sent mail, inject faults.
+    pub proxy: FaultProxy,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
-
-static CLIENTS: OnceCell<AwsClients> = OnceCell::const_new();
 
 pub fn emulator_endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL")
         .expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
-}
-
-pub async fn clients() -> AwsClients {
-    CLIENTS.get_or_init(|| async { AwsClients::from_env().await }).await.clone()
 }
 
 pub fn demo() -> WorkspaceSlug {
@@ -55,10 +52,10 @@ impl Stack {
 
     /// Starts a stack after `tune` adjusts its configuration.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Stack {
-        portal::telemetry::init();
         let endpoint = emulator_endpoint();
         let emulator: SocketAddr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
-        let clients = clients().await;
+        let proxy = FaultProxy::start(emulator).await.unwrap();
+        let clients = AwsClients::with_endpoint(&proxy.endpoint()).await;
         let names = StackNames::with_prefix(&format!("t{}-", ulid::Ulid::new().to_string().to_lowercase()));
         let sender = "support@portal.example";
         let provisioned = provision(&clients, &names, sender, 2).await.expect("provision the stack on the emulator");
@@ -73,7 +70,21 @@ impl Stack {
         tokio::spawn(serve(listener, server, async move {
             let _ = rx.await;
         }));
-        Stack { portal, names, provisioned, addr, emulator, _shutdown: tx }
+        Stack { portal, names, provisioned, addr, emulator, proxy, _shutdown: tx }
+    }
+
+    pub fn worker(&self) -> Worker {
+        Worker::new((*self.portal).clone()).unwrap()
+    }
+
+    /// Runs the worker until no message is visible on the queue.
+    pub async fn drain(&self) {
+        let worker = self.worker();
+        while devserver::sqs_trigger::deliver_once(&worker, &self.provisioned.queue_url, 0).await.unwrap() > 0 {}
+    }
+
+    pub fn emails_to(&self, address: &str) -> Vec<SentEmail> {
+        self.proxy.sent_emails().into_iter().filter(|m| m.to.iter().any(|t| t == address)).collect()
     }
 
     pub async fn get(&self, path: &str) -> HttpResponse {

@@ -1,0 +1,192 @@
+//! Emails: what each kind says (one place, both parts), and the SES adapter.
+//!
+//! User-supplied text only ever travels in the body, escaped in the HTML part;
+//! subjects are built from references and validated single-line text and
+//! stripped of control characters, so no field can inject a header.
+
+use askama::Template;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+
+use crate::aws::AwsError;
+
+/// One email, before rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+    /// Quoted text from a person (an agent's reply, a resolution).
+    pub quote: Option<String>,
+    /// The call to action: (label, url).
+    pub button: Option<(String, String)>,
+    pub footer: String,
+}
+
+#[derive(Template)]
+#[template(path = "email.html")]
+struct EmailHtml<'a> {
+    email: &'a Email,
+    workspace_name: &'a str,
+}
+
+/// A subject line can never carry a line break.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
+}
+
+impl Email {
+    pub fn subject_line(&self) -> String {
+        one_line(&self.subject)
+    }
+
+    pub fn text(&self, workspace_name: &str) -> String {
+        let mut out = format!("{workspace_name}\n\n{}\n\n", self.heading);
+        for p in &self.paragraphs {
+            out.push_str(p);
+            out.push_str("\n\n");
+        }
+        if let Some(quote) = &self.quote {
+            for line in quote.lines() {
+                out.push_str("> ");
+                out.push_str(line);
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+        if let Some((label, url)) = &self.button {
+            out.push_str(&format!("{label}: {url}\n\n"));
+        }
+        out.push_str(&self.footer);
+        out.push('\n');
+        out
+    }
+
+    pub fn html(&self, workspace_name: &str) -> String {
+        EmailHtml { email: self, workspace_name }.render().unwrap_or_else(|_| self.text(workspace_name))
+    }
+}
+
+/// The customer's confirmation. It says nothing the customer typed: anyone can
+/// submit any address, and the portal must not relay their words to it.
+pub fn confirmation(to: &str, reference: &str, tracking_url: &str) -> Email {
+    Email {
+        to: to.into(),
+        subject: format!("We received your request [{reference}]"),
+        heading: format!("Your ticket reference is {reference}"),
+        paragraphs: vec![
+            "Thank you for contacting us. Our team will reply by email.".into(),
+            "To see your ticket, its status and our replies, open the tracking page and enter this email address."
+                .into(),
+        ],
+        quote: None,
+        button: Some(("Track Ticket".into(), tracking_url.into())),
+        footer: "If you did not submit this request, you can ignore this email.".into(),
+    }
+}
+
+/// The assigned agent's notice of a new ticket.
+pub fn agent_assigned(to: &str, reference: &str, subject: &str, ticket_url: &str) -> Email {
+    Email {
+        to: to.into(),
+        subject: format!("[{reference}] New ticket assigned to you: {}", one_line(subject)),
+        heading: format!("{reference} is yours"),
+        paragraphs: vec![
+            format!("A new portal ticket was assigned to you: {}", one_line(subject)),
+            format!("See it with: portalctl ticket show <workspace> {reference}"),
+        ],
+        quote: None,
+        button: Some(("Open ticket".into(), ticket_url.into())),
+        footer: "You receive this because auto-assignment picked you.".into(),
+    }
+}
+
+/// An agent's public reply, sent to the customer.
+pub fn agent_reply(to: &str, reference: &str, agent_name: &str, body: &str, tracking_url: &str) -> Email {
+    Email {
+        to: to.into(),
+        subject: format!("New reply on your ticket [{reference}]"),
+        heading: format!("{} replied to {reference}", one_line(agent_name)),
+        paragraphs: vec![],
+        quote: Some(body.into()),
+        button: Some(("View and reply".into(), tracking_url.into())),
+        footer: "Reply from the tracking page so your message stays with the ticket.".into(),
+    }
+}
+
+/// The CSAT request after a resolution.
+pub fn rate_your_experience(to: &str, reference: &str, resolution: &str, survey_url: &str) -> Email {
+    Email {
+        to: to.into(),
+        subject: format!("Your ticket {reference} was resolved. How did we do?"),
+        heading: format!("{reference} is resolved"),
+        paragraphs: vec!["Here is how we resolved it:".into()],
+        quote: Some(resolution.into()),
+        button: Some(("Rate Your Experience".into(), survey_url.into())),
+        footer: "The rating link works once and expires after 7 days. If something is still wrong, reply from the tracking page and the ticket reopens.".into(),
+    }
+}
+
+/// SES v2 adapter.
+#[derive(Clone, Debug)]
+pub struct Mailer {
+    client: aws_sdk_sesv2::Client,
+    from: String,
+}
+
+impl Mailer {
+    pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
+        Self { client, from: from.into() }
+    }
+
+    /// Sends both parts. Errors are the caller's to retry.
+    pub async fn send(&self, email: &Email, workspace_name: &str) -> Result<(), AwsError> {
+        let content = |text: String| Content::builder().data(text).charset("UTF-8").build();
+        let subject = content(email.subject_line()).map_err(|e| AwsError::new("SendEmail subject", e))?;
+        let text = content(email.text(workspace_name)).map_err(|e| AwsError::new("SendEmail text", e))?;
+        let html = content(email.html(workspace_name)).map_err(|e| AwsError::new("SendEmail html", e))?;
+        let message = Message::builder().subject(subject).body(Body::builder().text(text).html(html).build()).build();
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&email.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|e| AwsError::new("SendEmail", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confirmation_echoes_nothing_the_customer_typed() {
+        let email = confirmation("ann@example.com", "TKT-0042", "https://x/portal/demo/tickets/TKT-0042");
+        let all = format!("{} {} {}", email.subject_line(), email.text("Demo"), email.html("Demo"));
+        assert!(all.contains("TKT-0042"));
+        assert!(email.text("Demo").contains("Track Ticket: https://x/portal/demo/tickets/TKT-0042"));
+        assert!(email.html("Demo").contains("href=\"https://x/portal/demo/tickets/TKT-0042\""));
+    }
+
+    #[test]
+    fn subjects_cannot_carry_headers_and_bodies_are_escaped() {
+        let email = agent_assigned("a@x.io", "TKT-0001", "Hi\r\nBcc: victim@example.com", "https://x");
+        assert!(!email.subject_line().contains('\n') && !email.subject_line().contains('\r'));
+        let reply = agent_reply("c@x.io", "TKT-0001", "Ann\nEvil", "<script>alert(1)</script>", "https://x");
+        assert!(!reply.html("W<orks>").contains("<script>"));
+        assert!(reply.html("W<orks>").contains("&#60;script&#62;"));
+        assert!(!reply.html("W<orks>").contains("W<orks>"));
+        assert!(reply.text("W").contains("> <script>alert(1)</script>"), "text part is plain text");
+    }
+
+    #[test]
+    fn csat_email_has_the_rate_button_in_both_parts() {
+        let email = rate_your_experience("c@x.io", "TKT-0007", "Replaced the cable.", "https://x/portal/demo/csat/abc");
+        assert!(email.text("W").contains("Rate Your Experience: https://x/portal/demo/csat/abc"));
+        assert!(email.html("W").contains(">Rate Your Experience</a>"));
+        assert!(email.text("W").contains("> Replaced the cable."));
+    }
+}

@@ -1,0 +1,187 @@
+//! A recording, fault-injecting HTTP proxy between the AWS SDK and the
+//! emulator: tests route clients through it to see exactly what reached the
+//! emulator (every SES email, both parts) and to make chosen calls fail,
+//! without mocking the SDK.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::httpc;
+
+/// One call as the proxy saw it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    /// `X-Amz-Target` for JSON-protocol services (DynamoDB, SQS), else empty.
+    pub target: String,
+    pub body: Vec<u8>,
+    /// What the caller got back.
+    pub status: u16,
+}
+
+impl Call {
+    pub fn is_send_email(&self) -> bool {
+        self.method == "POST" && self.path.starts_with("/v2/email/outbound-emails")
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// An email SES accepted, both parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentEmail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// How to fail a call instead of forwarding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    pub status: u16,
+    /// The service error code (e.g. `MessageRejected`, `ThrottlingException`).
+    pub error_type: &'static str,
+}
+
+type Rule = Arc<dyn Fn(&Call) -> Option<Fault> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    calls: Arc<Mutex<Vec<Call>>>,
+    rule: Arc<Mutex<Option<Rule>>>,
+}
+
+impl FaultProxy {
+    /// Listens on a random loopback port and forwards to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let proxy = Self { addr: listener.local_addr()?, calls: Arc::default(), rule: Arc::default() };
+        let serving = proxy.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let proxy = serving.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let proxy = proxy.clone();
+                        async move { Ok::<_, Infallible>(proxy.handle(req, upstream).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(proxy)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Fails every call for which `rule` returns a fault, until cleared.
+    pub fn fail_when(&self, rule: impl Fn(&Call) -> Option<Fault> + Send + Sync + 'static) {
+        *self.rule.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rule));
+    }
+
+    pub fn heal(&self) {
+        *self.rule.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Every email the emulator accepted through this proxy, oldest first.
+    pub fn sent_emails(&self) -> Vec<SentEmail> {
+        self.calls()
+            .iter()
+            .filter(|c| c.is_send_email() && c.status == 200)
+            .map(|c| {
+                let body = c.json();
+                let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).unwrap_or("").to_owned();
+                SentEmail {
+                    to: body
+                        .pointer("/Destination/ToAddresses")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                    subject: text("/Content/Simple/Subject/Data"),
+                    text: text("/Content/Simple/Body/Text/Data"),
+                    html: text("/Content/Simple/Body/Html/Data"),
+                }
+            })
+            .collect()
+    }
+
+    async fn handle(&self, req: hyper::Request<Incoming>, upstream: SocketAddr) -> hyper::Response<Full<Bytes>> {
+        let method = req.method().as_str().to_owned();
+        let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .filter(|(n, _)| !matches!(n.as_str(), "host" | "connection" | "content-length" | "transfer-encoding"))
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let target = headers.iter().find(|(n, _)| n == "x-amz-target").map(|(_, v)| v.clone()).unwrap_or_default();
+        let body = req.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+        let mut call = Call { method, path, target, body, status: 0 };
+        let rule = self.rule.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let response = match rule.and_then(|rule| rule(&call)) {
+            Some(fault) => {
+                let body =
+                    serde_json::json!({ "__type": fault.error_type, "message": "fault injected by the test proxy" });
+                let mut response = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+                *response.status_mut() =
+                    http::StatusCode::from_u16(fault.status).unwrap_or(http::StatusCode::BAD_REQUEST);
+                let headers = response.headers_mut();
+                headers.insert("content-type", http::HeaderValue::from_static("application/x-amz-json-1.0"));
+                if let Ok(value) = http::HeaderValue::from_str(fault.error_type) {
+                    headers.insert("x-amzn-errortype", value);
+                }
+                response
+            }
+            None => {
+                let borrowed: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                match httpc::send(upstream, None, &call.method, &call.path, &borrowed, &call.body).await {
+                    Ok(upstream_response) => {
+                        let mut response = hyper::Response::new(Full::new(Bytes::from(upstream_response.body)));
+                        *response.status_mut() = http::StatusCode::from_u16(upstream_response.status)
+                            .unwrap_or(http::StatusCode::BAD_GATEWAY);
+                        for (name, value) in upstream_response.headers {
+                            let skip = ["connection", "content-length", "transfer-encoding"]
+                                .contains(&name.to_ascii_lowercase().as_str());
+                            if let (false, Ok(n), Ok(v)) = (
+                                skip,
+                                http::HeaderName::from_bytes(name.as_bytes()),
+                                http::HeaderValue::from_str(&value),
+                            ) {
+                                response.headers_mut().append(n, v);
+                            }
+                        }
+                        response
+                    }
+                    Err(_) => {
+                        let mut response = hyper::Response::new(Full::new(Bytes::new()));
+                        *response.status_mut() = http::StatusCode::BAD_GATEWAY;
+                        response
+                    }
+                }
+            }
+        };
+        call.status = response.status().as_u16();
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(call);
+        response
+    }
+}

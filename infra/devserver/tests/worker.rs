@@ -1,0 +1,313 @@
+//! The assign-worker against the emulator: assignment, notifications, emails,
+//! exactly once under redelivery, partial batch failures, poison messages.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use devserver::proxy::Fault;
+use devserver::sqs_trigger::sqs_event;
+use portal::domain::{Agent, MessageBody, Status, Visibility, Workspace};
+use portal::worker::{Outcome, WorkError};
+use serde_json::json;
+use support::*;
+
+async fn submit(stack: &Stack, ip: u32, email: &str, subject: &str) -> u16 {
+    let body = json!({"name": "Ann Lee", "email": email, "subject": subject, "description": "SECRET-DESCRIPTION"});
+    stack.post_json_from(client_ip(ip), "/api/portal/demo/tickets", &body, &[]).await.status
+}
+
+async fn receive_all(stack: &Stack) -> Vec<aws_sdk_sqs::types::Message> {
+    let out = stack
+        .portal
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&stack.provisioned.queue_url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    out.messages.unwrap_or_default()
+}
+
+fn as_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
+    serde_json::from_value(sqs_event(messages, "arn:aws:sqs:local:test")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_ticket_is_assigned_and_everyone_is_told_once() {
+    let stack = Stack::start().await;
+    assert_eq!(submit(&stack, 1, "ann@example.com", "Printer <img src=x onerror=alert(1)>").await, 201);
+    stack.drain().await;
+
+    let ticket = stack.ticket(1).await.unwrap();
+    assert_eq!(ticket.assignee.as_deref(), Some("alex"), "first available agent by id");
+
+    let confirmation = stack.emails_to("ann@example.com");
+    assert_eq!(confirmation.len(), 1);
+    let mail = &confirmation[0];
+    assert!(mail.subject.contains("TKT-0001"));
+    let tracking = format!("http://{}/portal/demo/tickets/TKT-0001", stack.addr);
+    assert!(mail.text.contains(&tracking) && mail.html.contains(&tracking));
+    for part in [&mail.subject, &mail.text, &mail.html] {
+        assert!(
+            !part.contains("Printer") && !part.contains("SECRET-DESCRIPTION"),
+            "no echo of what the customer typed"
+        );
+    }
+
+    let agent_mail = stack.emails_to("alex@agents.demo.example");
+    assert_eq!(agent_mail.len(), 1);
+    assert!(agent_mail[0].subject.contains("TKT-0001"));
+    assert!(agent_mail[0].text.contains(&tracking));
+    assert!(!agent_mail[0].html.contains("<img src=x"), "escaped in HTML");
+    assert!(!agent_mail[0].subject.contains('\n'));
+
+    let inbox = stack.portal.store.inbox(&demo(), "alex").await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].reference, tkt(1));
+    assert!(!inbox[0].read);
+    assert!(stack.portal.store.mark_read(&demo(), "alex", &inbox[0].id).await.unwrap());
+    assert!(stack.portal.store.inbox(&demo(), "alex").await.unwrap()[0].read);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn round_robin_is_fair_under_concurrency_and_skips_unavailable_agents() {
+    let stack = Stack::start().await;
+    let store = &stack.portal.store;
+    for (id, available) in [("alex", true), ("sam", true), ("kim", true), ("lee", true), ("zed", false)] {
+        let agent = Agent { id: id.into(), name: id.into(), email: format!("{id}@agents.example"), available };
+        store.save_agent(&demo(), &agent).await.unwrap();
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100u32 {
+        let portal = stack.portal.clone();
+        tasks.spawn(async move {
+            let input = portal::domain::SubmissionInput {
+                name: "Load".into(),
+                email: format!("load{i}@example.com"),
+                subject: "Load".into(),
+                ..Default::default()
+            };
+            let ticket = portal::domain::NewTicket::parse(&input).unwrap();
+            portal.submit_ticket(&demo(), ticket, &format!("10.1.0.{i}"), None).await.unwrap();
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    // Four pollers, like Lambda scaling out.
+    let mut pollers = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let worker = stack.worker();
+        let queue = stack.provisioned.queue_url.clone();
+        pollers
+            .spawn(async move { while devserver::sqs_trigger::deliver_once(&worker, &queue, 0).await.unwrap() > 0 {} });
+    }
+    while let Some(done) = pollers.join_next().await {
+        done.unwrap();
+    }
+    stack.drain().await;
+    let mut per_agent: HashMap<String, usize> = HashMap::new();
+    for ticket in store.list_tickets(&demo()).await.unwrap() {
+        *per_agent.entry(ticket.assignee.unwrap_or_else(|| "nobody".into())).or_default() += 1;
+    }
+    let expected: HashMap<String, usize> = ["alex", "kim", "lee", "sam"].iter().map(|a| (a.to_string(), 25)).collect();
+    assert_eq!(per_agent, expected);
+    assert_eq!(stack.proxy.sent_emails().len(), 200, "100 confirmations and 100 agent emails");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_nobody_available_the_ticket_stays_unassigned_and_the_customer_is_still_confirmed() {
+    let stack = Stack::start().await;
+    for id in ["alex", "sam"] {
+        let mut agent = stack.portal.agent(&demo(), id).await.unwrap();
+        agent.available = false;
+        stack.portal.store.save_agent(&demo(), &agent).await.unwrap();
+    }
+    submit(&stack, 1, "ann@example.com", "Anyone?").await;
+    stack.drain().await;
+    assert_eq!(stack.ticket(1).await.unwrap().assignee, None);
+    assert_eq!(stack.emails_to("ann@example.com").len(), 1);
+    assert_eq!(stack.proxy.sent_emails().len(), 1, "no agent email");
+
+    // And with auto-assignment off, nobody is picked even when available.
+    let mut workspace: Workspace = stack.portal.store.get_workspace(&demo()).await.unwrap().unwrap();
+    workspace.auto_assign = false;
+    stack.portal.store.save_workspace(&workspace).await.unwrap();
+    let mut alex = stack.portal.agent(&demo(), "alex").await.unwrap();
+    alex.available = true;
+    stack.portal.store.save_agent(&demo(), &alex).await.unwrap();
+    submit(&stack, 2, "bo@example.com", "Manual").await;
+    stack.drain().await;
+    assert_eq!(stack.ticket(2).await.unwrap().assignee, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_redelivered_batch_sends_no_duplicate_email() {
+    let stack = Stack::start().await;
+    for i in 0..3 {
+        submit(&stack, i, &format!("c{i}@example.com"), "Dup?").await;
+    }
+    let messages = receive_all(&stack).await;
+    assert_eq!(messages.len(), 3);
+    let worker = stack.worker();
+    for _ in 0..3 {
+        let response = worker.handle(as_event(&messages)).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let sent = stack.proxy.sent_emails();
+    assert_eq!(sent.len(), 6, "3 confirmations + 3 agent emails, whatever the deliveries");
+    let inbox: usize = [
+        stack.portal.store.inbox(&demo(), "alex").await.unwrap(),
+        stack.portal.store.inbox(&demo(), "sam").await.unwrap(),
+    ]
+    .iter()
+    .map(Vec::len)
+    .sum();
+    assert_eq!(inbox, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_ses_call_retries_only_the_failed_message() {
+    let stack = Stack::start().await;
+    submit(&stack, 1, "good@example.com", "One").await;
+    submit(&stack, 2, "bad@example.com", "Two").await;
+    stack.proxy.fail_when(|call| {
+        (call.is_send_email() && String::from_utf8_lossy(&call.body).contains("bad@example.com"))
+            .then_some(Fault { status: 400, error_type: "MessageRejected" })
+    });
+    let messages = receive_all(&stack).await;
+    assert_eq!(messages.len(), 2);
+    let response = stack.worker().handle(as_event(&messages)).await;
+    let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    let bad_id = messages
+        .iter()
+        .find(|m| m.body().unwrap().contains("TKT-0002"))
+        .and_then(|m| m.message_id())
+        .unwrap()
+        .to_owned();
+    assert_eq!(failed, vec![bad_id]);
+    assert_eq!(stack.emails_to("good@example.com").len(), 1);
+    assert_eq!(stack.emails_to("bad@example.com").len(), 0);
+
+    // SES recovers; only the failed record comes back (the good one was deleted).
+    stack.proxy.heal();
+    let ok: Vec<_> = messages.iter().filter(|m| m.body().unwrap().contains("TKT-0001")).cloned().collect();
+    stack
+        .portal
+        .clients
+        .sqs
+        .delete_message()
+        .queue_url(&stack.provisioned.queue_url)
+        .receipt_handle(ok[0].receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    stack.drain().await;
+    assert_eq!(stack.emails_to("bad@example.com").len(), 1);
+    assert_eq!(stack.emails_to("good@example.com").len(), 1, "no duplicate for the message that had succeeded");
+    let agent_emails = stack.proxy.sent_emails().iter().filter(|m| m.subject.contains("assigned")).count();
+    assert_eq!(agent_emails, 2, "the agent email of the failed message was not sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poison_message_reaches_the_dead_letter_queue() {
+    let stack = Stack::start().await;
+    let sqs = &stack.portal.clients.sqs;
+    for body in
+        ["not json at all", r#"{"v":2,"kind":"ticket_created","workspace":"demo","reference":"TKT-0001","id":"x"}"#]
+    {
+        sqs.send_message().queue_url(&stack.provisioned.queue_url).message_body(body).send().await.unwrap();
+    }
+    let worker = stack.worker();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    let mut dead = Vec::new();
+    while dead.len() < 2 && tokio::time::Instant::now() < deadline {
+        devserver::sqs_trigger::deliver_once(&worker, &stack.provisioned.queue_url, 1).await.unwrap();
+        let out = sqs
+            .receive_message()
+            .queue_url(&stack.provisioned.dead_letter_queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        dead.extend(out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body));
+    }
+    dead.sort();
+    assert_eq!(dead.len(), 2, "both poison messages dead-lettered: {dead:?}");
+    assert!(stack.proxy.sent_emails().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn messages_about_writes_that_never_happened_wait_then_drop() {
+    let stack = Stack::start().await;
+    let worker = stack.worker();
+    let record = |sent_ms: i64| -> aws_lambda_events::event::sqs::SqsMessage {
+        serde_json::from_value(json!({
+            "messageId": "m1",
+            "body": r#"{"v":1,"kind":"ticket_created","workspace":"demo","reference":"TKT-0042","id":"01JNOTHERE"}"#,
+            "attributes": {"SentTimestamp": sent_ms.to_string(), "ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+        }))
+        .unwrap()
+    };
+    let now_ms = portal::domain::time::now_unix() * 1000;
+    assert!(matches!(worker.process(&record(now_ms)).await, Err(WorkError::NotYet)), "young: retry later");
+    assert_eq!(worker.process(&record(now_ms - 120_000)).await.unwrap(), Outcome::Dropped, "old: the write failed");
+    assert!(stack.proxy.sent_emails().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replies_notify_the_agent_and_agent_replies_and_resolutions_email_the_customer() {
+    let stack = Stack::start().await;
+    submit(&stack, 1, "ann@example.com", "Help").await;
+    stack.drain().await;
+    let reply = json!({"email": "ann@example.com", "message": "Any news?"});
+    assert_eq!(stack.post_json("/api/portal/demo/tickets/TKT-0001/replies", &reply).await.status, 201);
+    stack.drain().await;
+    let inbox = stack.portal.store.inbox(&demo(), "alex").await.unwrap();
+    assert_eq!(inbox.iter().filter(|i| i.kind == "customer_replied").count(), 1);
+
+    let alex = stack.portal.agent(&demo(), "alex").await.unwrap();
+    let body = |t: &str| MessageBody::parse_required(t, "comment").unwrap();
+    stack.portal.agent_comment(&demo(), tkt(1), &alex, body("<b>Working on it</b>"), Visibility::Public).await.unwrap();
+    stack.portal.agent_comment(&demo(), tkt(1), &alex, body("INTERNAL-NOTE-TEXT"), Visibility::Internal).await.unwrap();
+    stack.drain().await;
+    let to_ann = stack.emails_to("ann@example.com");
+    assert_eq!(to_ann.len(), 2, "confirmation + the public reply");
+    assert!(to_ann[1].text.contains("<b>Working on it</b>"));
+    assert!(to_ann[1].html.contains("&#60;b&#62;Working on it"));
+    assert!(stack
+        .proxy
+        .sent_emails()
+        .iter()
+        .all(|m| !m.text.contains("INTERNAL-NOTE") && !m.html.contains("INTERNAL-NOTE")));
+
+    stack.portal.resolve(&demo(), tkt(1), &alex, body("Replaced the toner.")).await.unwrap();
+    stack.drain().await;
+    let to_ann = stack.emails_to("ann@example.com");
+    assert_eq!(to_ann.len(), 3);
+    let survey = &to_ann[2];
+    assert!(survey.text.contains("Replaced the toner."));
+    let prefix = format!("http://{}/portal/demo/csat/", stack.addr);
+    let token: String =
+        survey.text.split(&prefix).nth(1).expect("survey link").chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    assert_eq!(token.len(), 64, "256-bit token");
+    assert!(survey.html.contains(">Rate Your Experience</a>"));
+    let stored = stack
+        .portal
+        .store
+        .link_token(&portal::domain::secrets::token_hash(&token))
+        .await
+        .unwrap()
+        .expect("stored by hash");
+    assert_eq!(stored.reference, tkt(1));
+    assert!(stack.portal.store.link_token(&token).await.unwrap().is_none(), "the raw token is not a key");
+    assert_eq!(stack.ticket(1).await.unwrap().status, Status::Resolved);
+}
