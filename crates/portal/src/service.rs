@@ -16,9 +16,11 @@ use crate::store::{keys, CreateTicketError, Store};
 
 mod agent;
 mod conversation;
+mod csat;
 
 pub use agent::AgentActionError;
 pub use conversation::{LookupError, ReplyError, ReplyReceipt};
+pub use csat::{Survey, SurveyError};
 
 /// Everything a request needs, built once per process and shared by warm invocations.
 #[derive(Clone, Debug)]

@@ -37,6 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let worker = Arc::new(portal::worker::Worker::new((*portal).clone())?);
     tokio::spawn(devserver::sqs_trigger::run(worker, provisioned.queue_url.clone(), 4));
 
+    write_local_stack_file(&portal.config, &endpoint)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let server = DevServer { portal: portal.clone(), emulator };
     println!(
@@ -56,4 +57,25 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+/// Tells `portalctl`, run from the repository root, how to reach this stack.
+fn write_local_stack_file(config: &Config, endpoint: &str) -> std::io::Result<()> {
+    let vars = [
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_REGION", env_or("AWS_REGION", "us-east-1")),
+        ("AWS_ACCESS_KEY_ID", env_or("AWS_ACCESS_KEY_ID", "testing")),
+        ("AWS_SECRET_ACCESS_KEY", env_or("AWS_SECRET_ACCESS_KEY", "testing")),
+        ("PORTAL_TABLE", config.table.clone()),
+        ("RATE_LIMIT_TABLE", config.rate_limit_table.clone()),
+        ("EVENTS_QUEUE_URL", config.queue_url.clone()),
+        ("PORTAL_BASE_URL", config.base_url.clone()),
+        ("MAIL_FROM", config.mail_from.clone().unwrap_or_default()),
+    ];
+    let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(portalctl_file(), format!("# written by make run for portalctl; removed when it stops\n{text}"))
+}
+
+fn portalctl_file() -> &'static str {
+    ".portal-local.env"
 }

@@ -31,8 +31,14 @@ fn expected_statuses() -> Vec<(&'static str, u16)> {
         ("track-api-lookup.json", 200),
         ("reply-form-post.json", 200),
         ("reply-api-post.json", 201),
+        ("csat-form-get.json", 200),
+        ("csat-api-get.json", 200),
+        ("csat-form-post.json", 200),
+        ("csat-api-post.json", 409),
     ]
 }
+
+const SAMPLE_SURVEY_TOKEN: &str = "5f1c9d2e8a7b4c3d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
 
 const WORKER_SAMPLES: &[&str] = &[
     "worker-agent-replied.json",
@@ -68,6 +74,17 @@ fn every_route_has_a_sample() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_samples_run_through_their_function() {
     let stack = Stack::start().await;
+    // The csat samples carry this token: store it as the worker would have.
+    let token = SAMPLE_SURVEY_TOKEN;
+    let stored = portal::store::worker::LinkToken {
+        purpose: "csat".into(),
+        workspace: demo(),
+        reference: tkt(1),
+        subject_id: "01JSAMPLERESOLUTION000000".into(),
+        expires_at: portal::domain::time::now_unix() + 3600,
+        used_at: None,
+    };
+    stack.portal.store.put_link_token(&portal::domain::secrets::token_hash(token), &stored).await.unwrap();
     for (name, status) in expected_statuses() {
         let event = load(name);
         let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));

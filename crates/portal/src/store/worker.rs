@@ -253,4 +253,50 @@ impl Store {
     pub async fn link_token(&self, token_hash: &str) -> Result<Option<LinkToken>, AwsError> {
         self.get("GetItem token", key(token_pk(token_hash), "TOKEN")).await?.map(from_item).transpose()
     }
+
+    /// Uses a survey token and stores the rating on its ticket, together, only
+    /// if the token is unused and unexpired: the first answer wins.
+    pub async fn record_rating(
+        &self,
+        token_hash: &str,
+        token: &LinkToken,
+        rating: &crate::domain::Rating,
+    ) -> Result<bool, AwsError> {
+        use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+        let now = now_unix();
+        let use_token = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(token_hash), "TOKEN")))
+            .update_expression("SET usedAt = :now")
+            .condition_expression(
+                "attribute_exists(#pk) AND (attribute_not_exists(usedAt) OR attribute_type(usedAt, :null)) AND expiresAt > :now",
+            )
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":null", s("NULL"))
+            .build()
+            .map_err(|e| AwsError::new("TransactWriteItems token", e))?;
+        let value = serde_dynamo::to_attribute_value(rating).map_err(|e| AwsError::new("serialize rating", e))?;
+        let rate = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(ticket_pk(&token.workspace, token.reference), TICKET_SK)))
+            .update_expression("SET rating = :rating")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":rating", value)
+            .build()
+            .map_err(|e| AwsError::new("TransactWriteItems rating", e))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(use_token).build())
+            .transact_items(TransactWriteItem::builder().update(rate).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if super::transaction_condition_failed(&err, 0) => Ok(false),
+            Err(err) => Err(AwsError::new("TransactWriteItems record rating", err)),
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The HTTP edge: API Gateway requests in, pages and JSON out. One `handle`
 //! per Lambda function; each turns a request into a use-case call and renders.
 
+pub mod csat;
 pub mod failure;
 pub mod pages;
 pub mod reply;
@@ -24,7 +25,7 @@ pub async fn handle(function: Function, portal: &crate::Portal, req: Request) ->
         Function::Submit => submit::handle(portal, req).await,
         Function::Track => track::handle(portal, req).await,
         Function::Reply => reply::handle(portal, req).await,
-        Function::Csat => unrouted(&req),
+        Function::Csat => csat::handle(portal, req).await,
     }
 }
 

@@ -217,6 +217,44 @@ pub fn ticket_view(workspace: &Workspace, view: &CustomerView, form: ReplyFormSt
     })
 }
 
+#[derive(Template)]
+#[template(path = "csat_form.html")]
+struct CsatForm<'a> {
+    layout: Layout,
+    reference: TicketRef,
+    action: String,
+    options: [(&'static str, &'static str); 5],
+    chosen: &'a str,
+    comment: &'a str,
+    errors: &'a FieldErrors,
+}
+
+/// The satisfaction survey: five labelled radio buttons and a comment.
+pub fn csat_form(
+    workspace: &Workspace,
+    reference: TicketRef,
+    token: &str,
+    chosen: &str,
+    comment: &str,
+    errors: &FieldErrors,
+) -> String {
+    render(&CsatForm {
+        layout: Layout::for_workspace(workspace).titled(&format!("Rate your experience with {reference}")),
+        reference,
+        action: format!("/portal/{}/csat/{token}", workspace.slug),
+        options: [
+            ("1", "1 star: very poor"),
+            ("2", "2 stars: poor"),
+            ("3", "3 stars: okay"),
+            ("4", "4 stars: good"),
+            ("5", "5 stars: excellent"),
+        ],
+        chosen: chosen.trim(),
+        comment,
+        errors,
+    })
+}
+
 pub fn submit_path(slug: &WorkspaceSlug) -> String {
     format!("/portal/{slug}/submit")
 }

@@ -36,6 +36,10 @@ pub enum Action {
     TrackJson,
     ReplyPost,
     ReplyJson,
+    CsatForm,
+    CsatPost,
+    CsatJsonGet,
+    CsatJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +84,20 @@ pub const ROUTES: &[Route] = &[
         path: "/api/portal/{slug}/tickets/{ref}/replies",
         function: Function::Reply,
         action: Action::ReplyJson,
+    },
+    Route { method: "GET", path: "/portal/{slug}/csat/{token}", function: Function::Csat, action: Action::CsatForm },
+    Route { method: "POST", path: "/portal/{slug}/csat/{token}", function: Function::Csat, action: Action::CsatPost },
+    Route {
+        method: "GET",
+        path: "/api/portal/{slug}/csat/{token}",
+        function: Function::Csat,
+        action: Action::CsatJsonGet,
+    },
+    Route {
+        method: "POST",
+        path: "/api/portal/{slug}/csat/{token}",
+        function: Function::Csat,
+        action: Action::CsatJson,
     },
 ];
 

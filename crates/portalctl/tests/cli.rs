@@ -1,0 +1,86 @@
+//! The real binary: help on every command, configuration errors, exit codes
+//! and JSON output, against a stack on the emulator.
+
+use std::process::Command;
+
+use portal::aws::AwsClients;
+use portal::provision::{provision, StackNames};
+
+fn portalctl() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_portalctl"))
+}
+
+#[test]
+fn every_command_has_help() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["workspace"],
+        &["workspace", "create"],
+        &["workspace", "update"],
+        &["workspace", "show"],
+        &["agent", "add"],
+        &["agent", "availability"],
+        &["ticket", "list"],
+        &["ticket", "show"],
+        &["ticket", "comment"],
+        &["ticket", "status"],
+        &["ticket", "resolve"],
+        &["ticket", "assign"],
+        &["inbox"],
+        &["csat", "report"],
+    ];
+    for args in commands {
+        let out = portalctl().args(*args).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: portalctl"), "{args:?}");
+    }
+    let bad = portalctl().args(["ticket", "frobnicate"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn without_a_stack_it_says_what_to_do() {
+    let out = portalctl()
+        .args(["ticket", "list", "demo"])
+        .current_dir(std::env::temp_dir())
+        .env_remove("PORTAL_TABLE")
+        .env_remove("RATE_LIMIT_TABLE")
+        .env_remove("EVENTS_QUEUE_URL")
+        .env_remove("PORTAL_BASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("PORTAL_TABLE") && err.contains("make run"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_and_json_against_a_real_stack() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("run with `make test` (AWS_ENDPOINT_URL)");
+    let clients = AwsClients::from_env().await;
+    let names = StackNames::with_prefix(&format!("cli{}-", std::process::id()));
+    let stack = provision(&clients, &names, "support@portal.example", 2).await.unwrap();
+    let run = |args: &[&str]| {
+        portalctl()
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("PORTAL_TABLE", &names.table)
+            .env("RATE_LIMIT_TABLE", &names.rate_limit_table)
+            .env("EVENTS_QUEUE_URL", &stack.queue_url)
+            .env("PORTAL_BASE_URL", "http://127.0.0.1:3000")
+            .output()
+            .unwrap()
+    };
+    let created = run(&["--json", "workspace", "create", "shop", "--name", "Shop"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    assert_eq!(json["portalUrl"], "http://127.0.0.1:3000/portal/shop/submit");
+    let listed = run(&["--json", "ticket", "list", "shop"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&listed.stdout).unwrap(), serde_json::json!([]));
+    assert_eq!(run(&["ticket", "show", "shop", "TKT-0001"]).status.code(), Some(3));
+    assert_eq!(run(&["workspace", "show", "nowhere"]).status.code(), Some(3));
+    assert_eq!(run(&["workspace", "show", "Bad/Slug"]).status.code(), Some(2));
+    let human = run(&["workspace", "show", "shop"]);
+    assert!(String::from_utf8_lossy(&human.stdout)
+        .contains("Portal link to share: http://127.0.0.1:3000/portal/shop/submit"));
+}

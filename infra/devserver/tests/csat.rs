@@ -1,0 +1,220 @@
+//! The loop closed: an agent resolves with portalctl, the customer gets the
+//! Rate Your Experience email, rates once, and the rating is on the ticket.
+
+mod support;
+
+use clap::Parser;
+use portal::domain::secrets::{new_link_token, token_hash};
+use portal::domain::time::now_unix;
+use portal::store::worker::LinkToken;
+use serde_json::{json, Value};
+use support::*;
+
+/// Runs portalctl in-process against the stack, returning (exit code, output).
+async fn portalctl(stack: &Stack, args: &[&str]) -> (i32, String) {
+    let cli = portalctl::Cli::parse_from(std::iter::once("portalctl").chain(args.iter().copied()));
+    let mut out = Vec::new();
+    let code = match portalctl::run(&cli, &stack.portal, &mut out).await {
+        Ok(()) => 0,
+        Err(err) => {
+            out.extend_from_slice(err.to_string().as_bytes());
+            err.exit_code()
+        }
+    };
+    (code, String::from_utf8(out).unwrap())
+}
+
+async fn resolved_ticket_with_survey_link(stack: &Stack) -> String {
+    let body = json!({"name": "Ann Lee", "email": "ann@example.com", "subject": "Printer"});
+    assert_eq!(stack.post_json("/api/portal/demo/tickets", &body).await.status, 201);
+    stack.drain().await;
+    let (code, out) =
+        portalctl(stack, &["ticket", "resolve", "demo", "TKT-0001", "--resolution", "Replaced the toner."]).await;
+    assert_eq!(code, 0, "{out}");
+    stack.drain().await;
+    let survey = stack
+        .emails_to("ann@example.com")
+        .into_iter()
+        .find(|m| m.text.contains("Rate Your Experience"))
+        .expect("survey email");
+    let prefix = format!("http://{}", stack.addr);
+    let link = survey.text.split(&prefix).nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    assert!(link.starts_with("/portal/demo/csat/"));
+    link
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn resolve_rate_once_and_see_the_rating() {
+    let stack = Stack::start().await;
+    let link = resolved_ticket_with_survey_link(&stack).await;
+
+    for _ in 0..2 {
+        let page = stack.get(&link).await;
+        assert_eq!(page.status, 200, "opening the link (twice: mail scanners) does not use it");
+        let html = page.text();
+        assert!(html.contains("TKT-0001"));
+        assert_eq!(html.matches("type=\"radio\" name=\"rating\"").count(), 5);
+        assert!(html.contains("<fieldset") && html.contains("<legend>"));
+        assert!(html.contains("maxlength=\"2000\""));
+    }
+
+    let invalid = stack.post_form(&link, &[("rating", "6"), ("comment", "Great <b>service</b>")]).await;
+    assert_eq!(invalid.status, 422);
+    assert!(invalid.text().contains("id=\"rating-error\""));
+    assert!(invalid.text().contains("Great &#60;b&#62;service&#60;/b&#62;"), "comment kept, escaped");
+    let long = "x".repeat(2001);
+    let too_long = stack.post_form(&link, &[("rating", "4"), ("comment", &long)]).await;
+    assert_eq!(too_long.status, 422);
+    assert!(too_long.text().contains("id=\"comment-error\""));
+    assert!(too_long.text().contains("value=\"4\" checked"), "choice kept");
+
+    let thanks = stack.post_form(&link, &[("rating", "4"), ("comment", "Quick and friendly")]).await;
+    assert_eq!(thanks.status, 200);
+    assert!(thanks.text().contains("Thank you"));
+    let again = stack.post_form(&link, &[("rating", "1"), ("comment", "changed my mind")]).await;
+    assert_eq!(again.status, 409);
+    assert!(again.text().contains("rated already"));
+    assert_eq!(stack.get(&link).await.status, 409);
+
+    let (code, out) = portalctl(&stack, &["--json", "ticket", "show", "demo", "TKT-0001"]).await;
+    assert_eq!(code, 0);
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["rating"]["stars"], 4);
+    assert_eq!(shown["rating"]["comment"], "Quick and friendly");
+    assert_eq!(shown["status"], "Resolved");
+    let (_, human) = portalctl(&stack, &["ticket", "show", "demo", "TKT-0001"]).await;
+    assert!(human.contains("Rating:   4/5 \"Quick and friendly\""), "{human}");
+
+    let (code, report) = portalctl(&stack, &["--json", "csat", "report", "demo"]).await;
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["count"], 1);
+    assert_eq!(report["average"], 4.0);
+    assert_eq!(report["distribution"]["4"], 1);
+    assert_eq!(report["recentComments"][0]["comment"], "Quick and friendly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_concurrent_answers_record_one_rating() {
+    let stack = Stack::start().await;
+    let link = resolved_ticket_with_survey_link(&stack).await;
+    let api = link.replacen("/portal/", "/api/portal/", 1);
+    let (first, second) = (json!({"rating": 5, "comment": "first"}), json!({"rating": 1, "comment": "second"}));
+    let (a, b) = tokio::join!(
+        stack.post_json_from(client_ip(1), &api, &first, &[]),
+        stack.post_json_from(client_ip(2), &api, &second, &[])
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409]);
+    let winner = if a.status == 201 { &a } else { &b };
+    let won: Value = serde_json::from_slice(&winner.body).unwrap();
+    let rating = stack.ticket(1).await.unwrap().rating.unwrap();
+    assert_eq!(u64::from(rating.stars), won["rating"].as_u64().unwrap());
+    let loser = if a.status == 409 { &a } else { &b };
+    assert_eq!(serde_json::from_slice::<Value>(&loser.body).unwrap()["error"], "already_rated");
+    assert_eq!(stack.get(&api).await.status, 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expired_forged_and_malformed_links_are_refused_alike() {
+    let stack = Stack::start().await;
+    let body = json!({"name": "Ann Lee", "email": "ann@example.com", "subject": "Old"});
+    assert_eq!(stack.post_json("/api/portal/demo/tickets", &body).await.status, 201);
+    let expired = new_link_token();
+    let stored = LinkToken {
+        purpose: "csat".into(),
+        workspace: demo(),
+        reference: tkt(1),
+        subject_id: "r".into(),
+        expires_at: now_unix() - 1,
+        used_at: None,
+    };
+    stack.portal.store.put_link_token(&token_hash(&expired), &stored).await.unwrap();
+    let forged = new_link_token();
+    let pages: Vec<_> = [expired.as_str(), forged.as_str(), "not-a-token", "../../etc/passwd"]
+        .iter()
+        .map(|t| format!("/portal/demo/csat/{t}"))
+        .collect();
+    let mut bodies = Vec::new();
+    for page in &pages {
+        let get = stack.get(page).await;
+        let post = stack.post_form(page, &[("rating", "5")]).await;
+        if page.contains("etc") {
+            continue; // not a route: API Gateway's own 404
+        }
+        assert_eq!((get.status, post.status), (410, 410), "{page}");
+        assert!(get.text().contains("This link has expired"));
+        bodies.push(get.text());
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "one answer for expired, forged and malformed");
+    let api = stack.get(&format!("/api/portal/demo/csat/{expired}")).await;
+    assert_eq!(api.status, 410);
+    assert_eq!(serde_json::from_slice::<Value>(&api.body).unwrap()["error"], "link_expired");
+    // The token's workspace must match the link's.
+    let elsewhere = stack.get(&format!("/portal/other/csat/{forged}")).await;
+    assert_eq!(elsewhere.status, 410);
+    assert!(stack.ticket(1).await.unwrap().rating.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_json_survey_explains_its_state_and_its_refusals() {
+    let stack = Stack::start().await;
+    let link = resolved_ticket_with_survey_link(&stack).await;
+    let api = link.replacen("/portal/", "/api/portal/", 1);
+    let state: Value = serde_json::from_slice(&stack.get(&api).await.body).unwrap();
+    assert_eq!(state["state"], "open");
+    assert_eq!(state["reference"], "TKT-0001");
+    let bad = stack.post_json(&api, &json!({"rating": 0, "comment": "y".repeat(2001)})).await;
+    assert_eq!(bad.status, 422);
+    let fields = &serde_json::from_slice::<Value>(&bad.body).unwrap()["fields"];
+    assert!(fields["rating"].is_string() && fields["comment"].is_string());
+    let missing = stack.post_json(&api, &json!({})).await;
+    assert_eq!(missing.status, 422);
+    let ok = stack.post_json(&api, &json!({"rating": "3"})).await;
+    assert_eq!(ok.status, 201);
+    assert_eq!(serde_json::from_slice::<Value>(&ok.body).unwrap()["rating"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn portalctl_follows_the_domain_rules_and_says_why_not() {
+    let stack = Stack::start().await;
+    let body = json!({"name": "Ann Lee", "email": "ann@example.com", "subject": "Rules"});
+    assert_eq!(stack.post_json("/api/portal/demo/tickets", &body).await.status, 201);
+    stack.drain().await;
+    assert_eq!(portalctl(&stack, &["ticket", "show", "demo", "TKT-0404"]).await.0, 3);
+    assert_eq!(portalctl(&stack, &["ticket", "list", "nope"]).await.0, 3);
+    assert_eq!(portalctl(&stack, &["ticket", "show", "demo", "TKT-1"]).await.0, 2);
+    let (code, out) = portalctl(&stack, &["ticket", "status", "demo", "TKT-0001", "resolved"]).await;
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(portalctl(&stack, &["ticket", "status", "demo", "TKT-0001", "waiting"]).await.0, 0);
+    assert_eq!(portalctl(&stack, &["ticket", "status", "demo", "TKT-0001", "closed"]).await.0, 0);
+    let (code, out) = portalctl(&stack, &["ticket", "status", "demo", "TKT-0001", "open"]).await;
+    assert_eq!(code, 4);
+    assert!(out.contains("Closed"), "{out}");
+    assert_eq!(portalctl(&stack, &["ticket", "assign", "demo", "TKT-0001", "ghost"]).await.0, 3);
+
+    // Agent comments: the public one reaches the customer, the note never does.
+    let (code, _) =
+        portalctl(&stack, &["workspace", "create", "acme", "--name", "Acme Inc", "--auto-assign", "off"]).await;
+    assert_eq!(code, 0);
+    let (code, out) = portalctl(&stack, &["--json", "workspace", "show", "acme"]).await;
+    assert_eq!(code, 0);
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["portalUrl"], format!("http://{}/portal/acme/submit", stack.addr));
+    assert_eq!(shown["autoAssign"], false);
+    assert_eq!(portalctl(&stack, &["workspace", "create", "acme", "--name", "Again"]).await.0, 4);
+    let (code, _) =
+        portalctl(&stack, &["agent", "add", "acme", "--name", "Kim Lee", "--email", "Kim@Acme.example"]).await;
+    assert_eq!(code, 0);
+    let (_, agents) = portalctl(&stack, &["--json", "agent", "list", "acme"]).await;
+    assert_eq!(serde_json::from_str::<Value>(&agents).unwrap()[0]["id"], "kim");
+    assert_eq!(portalctl(&stack, &["agent", "availability", "acme", "kim", "off"]).await.0, 0);
+
+    let (_, inbox) = portalctl(&stack, &["--json", "inbox", "demo", "alex"]).await;
+    let inbox: Value = serde_json::from_str(&inbox).unwrap();
+    let id = inbox[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(inbox[0]["read"], false);
+    let (_, after) = portalctl(&stack, &["--json", "inbox", "demo", "alex", "--mark-read", &id]).await;
+    assert_eq!(serde_json::from_str::<Value>(&after).unwrap()[0]["read"], true);
+}
