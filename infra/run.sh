@@ -20,7 +20,7 @@ cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -f .portal-local.env
+  rm -f "${PORTAL_LOCAL_ENV_FILE:-.portal-local.env}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

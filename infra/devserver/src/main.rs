@@ -76,6 +76,7 @@ fn write_local_stack_file(config: &Config, endpoint: &str) -> std::io::Result<()
     std::fs::write(portalctl_file(), format!("# written by make run for portalctl; removed when it stops\n{text}"))
 }
 
-fn portalctl_file() -> &'static str {
-    ".portal-local.env"
+/// `PORTAL_LOCAL_ENV_FILE` moves it (test runs of the stack do, to leave a developer's alone).
+fn portalctl_file() -> String {
+    env_or("PORTAL_LOCAL_ENV_FILE", ".portal-local.env")
 }
