@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The portal pages as a customer meets them: journeys and accessibility checks in
+# headless Chromium (browser/portal.test.mjs, node's test runner) against a local
+# stack of its own. Screenshots of every page at 375 and 1280 px go to
+# artifacts/screenshots/; the stack's log to target/browser-test/stack.log.
+#
+#   bash infra/browser-test.sh          (make test runs it after cargo test)
+#
+# Installs what is missing: Debian's chromium (apt) and browser/node_modules
+# (npm ci: playwright-core drives the system Chromium, it never downloads one).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+source infra/common.sh
+
+chromium=/usr/bin/chromium
+out="target/browser-test"
+mkdir -p "$out"
+
+fail() {
+  echo "browser-test: FAILED: $*" >&2
+  exit 1
+}
+
+if [ ! -x "$chromium" ]; then
+  echo "== installing chromium (apt)"
+  command -v apt-get >/dev/null || fail "no $chromium and no apt-get to install it"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >"$out/apt.log" 2>&1 \
+    || { tail -n 20 "$out/apt.log" >&2; fail "apt-get install chromium"; }
+fi
+command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are needed (Debian: apt-get install nodejs npm)"
+
+# npm ci only when the lockfile changed since the last install.
+stamp=browser/node_modules/.browser-test-lock
+if ! cmp -s browser/package-lock.json "$stamp"; then
+  echo "== npm ci (browser/)"
+  (cd browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) \
+    || fail "npm ci in browser/"
+  cp browser/package-lock.json "$stamp"
+fi
+
+[ -x target/debug/portalctl ] || cargo build --quiet -p portalctl
+
+# A stack of our own on free ports, with its own portalctl file, stopped however we exit.
+port="$(free_port)"
+moto_port="$(free_port)"
+base="http://127.0.0.1:$port"
+env_file="target/browser-stack.env"
+PORT="$port" MOTO_PORT="$moto_port" PORTAL_LOCAL_ENV_FILE="$env_file" bash infra/run.sh >"$out/stack.log" 2>&1 &
+stack_pid=$!
+stop_stack() {
+  kill -TERM "$stack_pid" 2>/dev/null || true
+  wait "$stack_pid" 2>/dev/null || true
+}
+trap stop_stack EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "== starting a local stack at $base (log: $out/stack.log)"
+for _ in $(seq 1 600); do
+  if curl -fsS -o /dev/null "$base/portal/demo/submit" 2>/dev/null; then break; fi
+  kill -0 "$stack_pid" 2>/dev/null || { tail -n 20 "$out/stack.log" >&2; fail "the stack did not start"; }
+  sleep 0.5
+done
+curl -fsS -o /dev/null "$base/portal/demo/submit" || fail "the stack did not answer within 5 minutes"
+[ -s "$env_file" ] || fail "the stack wrote no $env_file"
+
+rm -rf artifacts/screenshots
+echo "== browser tests (node --test browser/portal.test.mjs)"
+PORTAL_URL="$base" STACK_ENV_FILE="$env_file" PORTALCTL="target/debug/portalctl" \
+  SCREENSHOT_DIR="artifacts/screenshots" CHROMIUM="$chromium" \
+  node --test browser/portal.test.mjs
+echo "== screenshots in artifacts/screenshots/"
