@@ -18,8 +18,9 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 echo "== cargo test (unit, handler and emulator integration tests)"
 cargo test --workspace --all-targets
 
-# Suites that drive a running local stack (each starts its own with infra/run.sh on free ports).
-for suite in infra/api-test.sh infra/browser-test.sh; do
+# The release Lambda binaries (lambda-check), then suites that drive a running local stack
+# (each starts its own with infra/run.sh on free ports).
+for suite in infra/lambda-check.sh infra/api-test.sh infra/browser-test.sh; do
   if [ -f "$suite" ]; then
     echo "== $suite"
     bash "$suite"

@@ -6,6 +6,8 @@ pub mod apigw;
 pub mod httpc;
 pub mod mail;
 pub mod proxy;
+pub mod runtime_api;
+pub mod samples;
 pub mod seed;
 pub mod server;
 pub mod sqs_trigger;

@@ -26,6 +26,9 @@ pub struct Call {
     pub body: Vec<u8>,
     /// What the caller got back.
     pub status: u16,
+    /// When the call reached the proxy, and when its answer left.
+    pub started: std::time::Instant,
+    pub ended: std::time::Instant,
 }
 
 impl Call {
@@ -136,7 +139,15 @@ impl FaultProxy {
             .collect();
         let target = headers.iter().find(|(n, _)| n == "x-amz-target").map(|(_, v)| v.clone()).unwrap_or_default();
         let body = req.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-        let mut call = Call { method, path, target, body, status: 0 };
+        let mut call = Call {
+            method,
+            path,
+            target,
+            body,
+            status: 0,
+            started: std::time::Instant::now(),
+            ended: std::time::Instant::now(),
+        };
         let rule = self.rule.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let response = match rule.and_then(|rule| rule(&call)) {
             Some(fault) => {
@@ -181,7 +192,49 @@ impl FaultProxy {
             }
         };
         call.status = response.status().as_u16();
+        call.ended = std::time::Instant::now();
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(call);
         response
+    }
+}
+
+/// The longest chain of calls each starting after the previous one ended: the
+/// sequential round trips, however many ran in parallel alongside.
+pub fn sequential_round_trips(calls: &[Call]) -> usize {
+    let mut sorted: Vec<&Call> = calls.iter().collect();
+    sorted.sort_by_key(|c| c.started);
+    let mut depth: Vec<usize> = Vec::with_capacity(sorted.len());
+    for (i, call) in sorted.iter().enumerate() {
+        let before = (0..i).filter(|&j| sorted[j].ended <= call.started).map(|j| depth[j]).max().unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn call(start_ms: u64, end_ms: u64, base: Instant) -> Call {
+        Call {
+            method: "POST".into(),
+            path: "/".into(),
+            target: String::new(),
+            body: Vec::new(),
+            status: 200,
+            started: base + Duration::from_millis(start_ms),
+            ended: base + Duration::from_millis(end_ms),
+        }
+    }
+
+    #[test]
+    fn parallel_calls_count_once() {
+        let t = Instant::now();
+        // Two in parallel, then one, then two in parallel: three sequential trips.
+        let calls = [call(0, 10, t), call(1, 9, t), call(11, 20, t), call(21, 30, t), call(22, 29, t)];
+        assert_eq!(sequential_round_trips(&calls), 3);
+        assert_eq!(sequential_round_trips(&[]), 0);
+        assert_eq!(sequential_round_trips(&calls[..2]), 1);
     }
 }

@@ -3,56 +3,26 @@
 
 mod support;
 
-use std::path::PathBuf;
-
+use devserver::samples::{self, HTTP_SAMPLES, WORKER_SAMPLES};
 use portal::domain::PortalEvent;
 use portal::web::routes;
 use serde_json::Value;
 use support::*;
 
-fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")
-}
-
 fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    samples::load(name).unwrap()
 }
 
-/// What each HTTP sample must answer against a freshly seeded `demo` workspace,
-/// in the order they run (the submit samples make TKT-0001 for ann@example.com).
 fn expected_statuses() -> Vec<(&'static str, u16)> {
-    vec![
-        ("submit-form-get.json", 200),
-        ("submit-form-post.json", 200),
-        ("submit-api-post.json", 201),
-        ("track-form-get.json", 200),
-        ("track-form-post.json", 200),
-        ("track-api-lookup.json", 200),
-        ("reply-form-post.json", 200),
-        ("reply-api-post.json", 201),
-        ("csat-form-get.json", 200),
-        ("csat-api-get.json", 200),
-        ("csat-form-post.json", 200),
-        ("csat-api-post.json", 409),
-    ]
+    HTTP_SAMPLES.to_vec()
 }
-
-const SAMPLE_SURVEY_TOKEN: &str = "5f1c9d2e8a7b4c3d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
-
-const WORKER_SAMPLES: &[&str] = &[
-    "worker-agent-replied.json",
-    "worker-customer-replied.json",
-    "worker-ticket-created.json",
-    "worker-ticket-resolved.json",
-];
 
 #[test]
 fn every_sample_is_covered_by_a_test() {
     let mut covered: Vec<&str> =
         expected_statuses().iter().map(|(name, _)| *name).chain(WORKER_SAMPLES.iter().copied()).collect();
     covered.sort();
-    let mut files: Vec<String> = std::fs::read_dir(events_dir())
+    let mut files: Vec<String> = std::fs::read_dir(samples::events_dir())
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -74,17 +44,7 @@ fn every_route_has_a_sample() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_samples_run_through_their_function() {
     let stack = Stack::start().await;
-    // The csat samples carry this token: store it as the worker would have.
-    let token = SAMPLE_SURVEY_TOKEN;
-    let stored = portal::store::worker::LinkToken {
-        purpose: "csat".into(),
-        workspace: demo(),
-        reference: tkt(1),
-        subject_id: "01JSAMPLERESOLUTION000000".into(),
-        expires_at: portal::domain::time::now_unix() + 3600,
-        used_at: None,
-    };
-    stack.portal.store.put_link_token(&portal::domain::secrets::token_hash(token), &stored).await.unwrap();
+    samples::store_sample_survey_token(&stack.portal.store).await.unwrap();
     for (name, status) in expected_statuses() {
         let event = load(name);
         let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));

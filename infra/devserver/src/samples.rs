@@ -1,0 +1,66 @@
+//! The sample events in `events/` and what each must answer, in the order they
+//! run against a freshly seeded `demo` workspace (the submit samples make
+//! TKT-0001 for ann@example.com; the survey samples use a token stored first).
+//! Shared by the in-process events test and the release-binary smoke test.
+
+use std::path::{Path, PathBuf};
+
+use portal::aws::AwsError;
+use portal::domain::secrets::token_hash;
+use portal::domain::time::now_unix;
+use portal::domain::{TicketRef, WorkspaceSlug};
+use portal::store::worker::LinkToken;
+use portal::store::Store;
+
+/// HTTP samples and their expected status, in running order.
+pub const HTTP_SAMPLES: &[(&str, u16)] = &[
+    ("submit-form-get.json", 200),
+    ("submit-form-post.json", 200),
+    ("submit-api-post.json", 201),
+    ("track-form-get.json", 200),
+    ("track-form-post.json", 200),
+    ("track-api-lookup.json", 200),
+    ("reply-form-post.json", 200),
+    ("reply-api-post.json", 201),
+    ("csat-form-get.json", 200),
+    ("csat-api-get.json", 200),
+    ("csat-form-post.json", 200),
+    ("csat-api-post.json", 409),
+];
+
+/// SQS samples for the assign-worker. They name no stored write and are old,
+/// so the worker drops them without failing (see docs/EVENTS.md).
+pub const WORKER_SAMPLES: &[&str] = &[
+    "worker-agent-replied.json",
+    "worker-customer-replied.json",
+    "worker-ticket-created.json",
+    "worker-ticket-resolved.json",
+];
+
+/// The survey token the csat samples carry.
+pub const SAMPLE_SURVEY_TOKEN: &str = "5f1c9d2e8a7b4c3d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
+
+pub fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
+}
+
+pub fn load(name: &str) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(events_dir().join(name)).map_err(|e| format!("{name}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))
+}
+
+/// Stores the survey token the csat samples use, as the worker would have.
+pub async fn store_sample_survey_token(store: &Store) -> Result<(), AwsError> {
+    let (Some(workspace), Some(reference)) = (WorkspaceSlug::parse("demo"), TicketRef::from_number(1)) else {
+        return Err(AwsError { operation: "sample token", detail: "bad sample constants".into() });
+    };
+    let stored = LinkToken {
+        purpose: "csat".into(),
+        workspace,
+        reference,
+        subject_id: "01JSAMPLERESOLUTION000000".into(),
+        expires_at: now_unix() + 3600,
+        used_at: None,
+    };
+    store.put_link_token(&token_hash(SAMPLE_SURVEY_TOKEN), &stored).await
+}
