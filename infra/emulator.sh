@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The AWS emulator: moto in server mode, in a project-local virtualenv.
 #   infra/emulator.sh install          create .venv with moto[server] if missing
-#   infra/emulator.sh start PORT LOG   start moto_server in the background, wait until it answers, print its pid
+#   infra/emulator.sh start PORT LOG   start moto's server in the background, wait until it answers, print its pid
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv"
@@ -19,7 +19,8 @@ install() {
 start() {
   local port="$1" log="$2"
   install
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  # moto_server's own app, with DynamoDB requests serialized: see infra/moto_server.py.
+  "$venv/bin/python" "$root/infra/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do
     if curl -fsS "http://127.0.0.1:$port/moto-api/data.json" >/dev/null 2>&1; then

@@ -1,0 +1,42 @@
+"""moto's own server (what `moto_server` runs), with DynamoDB requests taken one at a time.
+
+moto applies TransactWriteItems by deep-copying each table it touches for rollback, while
+other server threads keep writing to that table: under concurrency the copy fails ("dictionary
+changed size during iteration") and the transaction answers 500, or a rollback overwrites a
+neighbour's write. DynamoDB itself isolates transactions. Serializing the emulator's DynamoDB
+requests (each takes about a millisecond) restores that; SQS and SES stay concurrent, so long
+polls block nobody.
+
+    python infra/moto_server.py -H 127.0.0.1 -p 5000
+"""
+import sys
+import threading
+
+import moto.server as moto_server
+
+_dynamodb = threading.Lock()
+
+
+class SerializedDynamoDB:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with _dynamodb:
+                # Read the whole answer inside the lock: the work happens while it is produced.
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+
+_run_simple = moto_server.run_simple
+
+
+def _run_simple_serialized(host, port, app, **kwargs):
+    return _run_simple(host, port, SerializedDynamoDB(app), **kwargs)
+
+
+moto_server.run_simple = _run_simple_serialized
+
+if __name__ == "__main__":
+    moto_server.main(sys.argv[1:])
