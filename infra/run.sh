@@ -9,7 +9,7 @@ source infra/common.sh
 export PORT="${PORT:-3000}"
 moto_port="${MOTO_PORT:-$(free_port)}"
 mkdir -p target
-log="target/moto-run.log"
+log="target/moto-run-$moto_port.log"
 
 infra/emulator.sh install
 echo "building the portal ..."

@@ -96,7 +96,7 @@ pub async fn json(emulator: SocketAddr) -> hyper::Response<Full<Bytes>> {
 {% for m in mail %}<article style="border:1px solid #ccc;border-radius:8px;padding:1rem;margin:1rem 0">
 <h2 style="margin:0 0 .5rem">{{ m.subject }}</h2>
 <p><strong>To:</strong> {{ m.to.join(", ") }} · <strong>From:</strong> {{ m.from }}{% if !m.sent_at.is_empty() %} · {{ m.sent_at }}{% endif %}</p>
-{% if !m.html.is_empty() %}<iframe title="Email: {{ m.subject }}" sandbox="allow-top-navigation-by-user-activation allow-popups" style="width:100%;min-height:20rem;border:1px solid #eee" srcdoc="{{ m.html }}"></iframe>{% endif %}
+{% if !m.html.is_empty() %}<iframe title="Email: {{ m.subject }}" sandbox="allow-top-navigation-by-user-activation allow-popups" style="width:100%;min-height:20rem;border:1px solid #eee" srcdoc="<base target=&quot;_top&quot;>{{ m.html }}"></iframe>{% endif %}
 {% if !m.text.is_empty() %}<pre style="white-space:pre-wrap">{{ m.text }}</pre>{% endif %}
 </article>{% endfor %}</body></html>"#
 )]
