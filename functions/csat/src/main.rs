@@ -1,6 +1,3 @@
-//! Lambda entry point of the csat function.
+//! Lambda entry point of the csat function: see `portal::web::csat`.
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_http::Error> {
-    portal::web::run_lambda(portal::web::routes::Function::Csat).await
-}
+portal::http_lambda_main!(portal::web::csat::handle);

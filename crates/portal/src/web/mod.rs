@@ -29,16 +29,24 @@ pub async fn handle(function: Function, portal: &crate::Portal, req: Request) ->
     }
 }
 
-/// The Lambda main of an HTTP function: configuration and clients once, then
-/// one call per API Gateway request.
-pub async fn run_lambda(function: Function) -> Result<(), lambda_http::Error> {
-    crate::telemetry::init();
-    let portal = crate::Portal::from_env().await?;
-    let portal = &portal;
-    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
-        Ok::<_, lambda_http::Error>(handle(function, portal, req).await)
-    }))
-    .await
+/// Defines the Lambda `main` of an HTTP function: configuration and clients
+/// once, then `$handler` for each API Gateway request. Naming the handler
+/// (rather than dispatching on a `Function` at run time) lets each binary link
+/// only its own code.
+#[macro_export]
+macro_rules! http_lambda_main {
+    ($handler:path) => {
+        #[tokio::main(flavor = "current_thread")]
+        async fn main() -> Result<(), lambda_http::Error> {
+            $crate::telemetry::init();
+            let portal = $crate::Portal::from_env().await?;
+            let portal = &portal;
+            lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| async move {
+                Ok::<_, lambda_http::Error>($handler(portal, req).await)
+            }))
+            .await
+        }
+    };
 }
 
 /// How a route answers failures: HTML routes with pages, `/api` routes with JSON.
