@@ -8,6 +8,36 @@ use askama::Template;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use crate::aws::AwsError;
+use crate::domain::branding::DEFAULT_ACCENT;
+use crate::domain::Workspace;
+
+/// How a workspace's emails look: its name, accent colour and logo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brand {
+    pub name: String,
+    /// `#rrggbb`, checked for contrast when it was set.
+    pub accent: String,
+    /// Absolute URL of the logo (mail clients need the full address).
+    pub logo_url: Option<String>,
+}
+
+impl Brand {
+    pub fn for_workspace(workspace: &Workspace, base_url: &str) -> Self {
+        Self {
+            name: workspace.name.clone(),
+            accent: workspace.accent_hex().to_owned(),
+            logo_url: workspace
+                .logo
+                .as_ref()
+                .map(|logo| format!("{base_url}{}", crate::web::pages::logo_path(&workspace.slug, &logo.version))),
+        }
+    }
+
+    /// The portal's own colours and no logo.
+    pub fn plain(name: &str) -> Self {
+        Self { name: name.into(), accent: DEFAULT_ACCENT.into(), logo_url: None }
+    }
+}
 
 /// One email, before rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +57,7 @@ pub struct Email {
 #[template(path = "email.html")]
 struct EmailHtml<'a> {
     email: &'a Email,
-    workspace_name: &'a str,
+    brand: &'a Brand,
 }
 
 /// A subject line can never carry a line break.
@@ -62,8 +92,8 @@ impl Email {
         out
     }
 
-    pub fn html(&self, workspace_name: &str) -> String {
-        EmailHtml { email: self, workspace_name }.render().unwrap_or_else(|_| self.text(workspace_name))
+    pub fn html(&self, brand: &Brand) -> String {
+        EmailHtml { email: self, brand }.render().unwrap_or_else(|_| self.text(&brand.name))
     }
 }
 
@@ -140,11 +170,11 @@ impl Mailer {
     }
 
     /// Sends both parts. Errors are the caller's to retry.
-    pub async fn send(&self, email: &Email, workspace_name: &str) -> Result<(), AwsError> {
+    pub async fn send(&self, email: &Email, brand: &Brand) -> Result<(), AwsError> {
         let content = |text: String| Content::builder().data(text).charset("UTF-8").build();
         let subject = content(email.subject_line()).map_err(|e| AwsError::new("SendEmail subject", e))?;
-        let text = content(email.text(workspace_name)).map_err(|e| AwsError::new("SendEmail text", e))?;
-        let html = content(email.html(workspace_name)).map_err(|e| AwsError::new("SendEmail html", e))?;
+        let text = content(email.text(&brand.name)).map_err(|e| AwsError::new("SendEmail text", e))?;
+        let html = content(email.html(brand)).map_err(|e| AwsError::new("SendEmail html", e))?;
         let message = Message::builder().subject(subject).body(Body::builder().text(text).html(html).build()).build();
         self.client
             .send_email()
@@ -165,10 +195,10 @@ mod tests {
     #[test]
     fn confirmation_echoes_nothing_the_customer_typed() {
         let email = confirmation("ann@example.com", "TKT-0042", "https://x/portal/demo/tickets/TKT-0042");
-        let all = format!("{} {} {}", email.subject_line(), email.text("Demo"), email.html("Demo"));
+        let all = format!("{} {} {}", email.subject_line(), email.text("Demo"), email.html(&Brand::plain("Demo")));
         assert!(all.contains("TKT-0042"));
         assert!(email.text("Demo").contains("Track Ticket: https://x/portal/demo/tickets/TKT-0042"));
-        assert!(email.html("Demo").contains("href=\"https://x/portal/demo/tickets/TKT-0042\""));
+        assert!(email.html(&Brand::plain("Demo")).contains("href=\"https://x/portal/demo/tickets/TKT-0042\""));
     }
 
     #[test]
@@ -176,9 +206,9 @@ mod tests {
         let email = agent_assigned("a@x.io", "TKT-0001", "Hi\r\nBcc: victim@example.com", "https://x");
         assert!(!email.subject_line().contains('\n') && !email.subject_line().contains('\r'));
         let reply = agent_reply("c@x.io", "TKT-0001", "Ann\nEvil", "<script>alert(1)</script>", "https://x");
-        assert!(!reply.html("W<orks>").contains("<script>"));
-        assert!(reply.html("W<orks>").contains("&#60;script&#62;"));
-        assert!(!reply.html("W<orks>").contains("W<orks>"));
+        assert!(!reply.html(&Brand::plain("W<orks>")).contains("<script>"));
+        assert!(reply.html(&Brand::plain("W<orks>")).contains("&#60;script&#62;"));
+        assert!(!reply.html(&Brand::plain("W<orks>")).contains("W<orks>"));
         assert!(reply.text("W").contains("> <script>alert(1)</script>"), "text part is plain text");
     }
 
@@ -186,7 +216,26 @@ mod tests {
     fn csat_email_has_the_rate_button_in_both_parts() {
         let email = rate_your_experience("c@x.io", "TKT-0007", "Replaced the cable.", "https://x/portal/demo/csat/abc");
         assert!(email.text("W").contains("Rate Your Experience: https://x/portal/demo/csat/abc"));
-        assert!(email.html("W").contains(">Rate Your Experience</a>"));
+        assert!(email.html(&Brand::plain("W")).contains(">Rate Your Experience</a>"));
         assert!(email.text("W").contains("> Replaced the cable."));
+    }
+
+    #[test]
+    fn branded_emails_use_the_accent_and_the_logo() {
+        let mut workspace = Workspace::new(crate::domain::WorkspaceSlug::parse("acme").unwrap(), "Acme <Inc>", true);
+        workspace.accent = Some(crate::domain::AccentColour::parse("#0f5132").unwrap());
+        workspace.logo = Some(crate::domain::LogoRef {
+            format: crate::domain::LogoFormat::Svg,
+            version: "0123456789abcdef".into(),
+            size: 10,
+        });
+        let brand = Brand::for_workspace(&workspace, "https://support.acme.test");
+        let html = confirmation("c@x.io", "TKT-0001", "https://x").html(&brand);
+        assert!(html.contains("background:#0f5132"), "{html}");
+        assert!(!html.contains(DEFAULT_ACCENT), "{html}");
+        assert!(html.contains(r#"src="https://support.acme.test/portal/acme/logo?v=0123456789abcdef""#), "{html}");
+        assert!(html.contains("Acme &#60;Inc&#62;"));
+        let plain = confirmation("c@x.io", "TKT-0001", "https://x").html(&Brand::plain("Acme"));
+        assert!(plain.contains(&format!("background:{DEFAULT_ACCENT}")) && !plain.contains("<img"), "{plain}");
     }
 }

@@ -79,6 +79,9 @@ pub enum SubmitError {
     RateLimited { retry_after_secs: u64 },
     #[error("idempotency key reused for a different submission")]
     IdempotencyConflict,
+    /// A cross-origin submission from a site the workspace does not allow.
+    #[error("origin not allowed")]
+    OriginNotAllowed,
     #[error(transparent)]
     Unavailable(#[from] AwsError),
 }
@@ -100,14 +103,46 @@ impl Portal {
         client_ip: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<Receipt, SubmitError> {
+        self.submit_ticket_from(slug, new, client_ip, idempotency_key, None).await
+    }
+
+    /// [`Portal::submit_ticket`] for a request that came from another site
+    /// (`origin`, the widget): refused unless the workspace allows that site.
+    /// The workspace is read in the first round trip, beside the rate limiter
+    /// and the idempotency lookup, so the check adds no sequential round trip;
+    /// a refused request may still have counted against its client's limit.
+    pub async fn submit_ticket_from(
+        &self,
+        slug: &WorkspaceSlug,
+        new: NewTicket,
+        client_ip: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+        origin: Option<&str>,
+    ) -> Result<Receipt, SubmitError> {
         let fingerprint = new.fingerprint();
         let limit = Limit::submissions(self.config.submit_limit_per_hour);
-        let (admission, earlier) = tokio::join!(self.limiter.admit(limit, client_ip), async {
-            match idempotency_key {
-                Some(k) => self.store.find_idempotent(slug, k.as_str()).await,
-                None => Ok(None),
+        let (admission, earlier, origin_allowed) = tokio::join!(
+            self.limiter.admit(limit, client_ip),
+            async {
+                match idempotency_key {
+                    Some(k) => self.store.find_idempotent(slug, k.as_str()).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                match origin {
+                    Some(origin) => {
+                        self.store.get_workspace(slug).await.map(|w| Some(w.map(|w| w.allows_origin(origin))))
+                    }
+                    None => Ok(None),
+                }
             }
-        });
+        );
+        match origin_allowed? {
+            Some(None) => return Err(SubmitError::UnknownWorkspace),
+            Some(Some(false)) => return Err(SubmitError::OriginNotAllowed),
+            Some(Some(true)) | None => {}
+        }
         if let Some(earlier) = earlier? {
             return self.replay(slug, &fingerprint, earlier).await;
         }

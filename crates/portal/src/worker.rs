@@ -96,6 +96,11 @@ impl Worker {
         Ok(outcome)
     }
 
+    /// How the workspace's emails look.
+    fn brand(&self, workspace: &Workspace) -> mail::Brand {
+        mail::Brand::for_workspace(workspace, &self.portal.config.base_url)
+    }
+
     /// Runs `effect` unless the ledger says it ran.
     async fn once<F, Fut>(&self, event: &PortalEvent, name: &str, effect: F) -> Result<(), WorkError>
     where
@@ -162,7 +167,8 @@ impl Worker {
             let tracking = self.portal.tracking_url(&event.workspace, ticket.reference);
             let reference = ticket.reference.to_string();
             let email = mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking);
-            self.once(event, "agent_email", || self.mailer.send(&email, &workspace.name)).await?;
+            let brand = self.brand(&workspace);
+            self.once(event, "agent_email", || self.mailer.send(&email, &brand)).await?;
             let item = InboxItem {
                 id: ticket.id.clone(),
                 agent: agent.id.clone(),
@@ -176,7 +182,8 @@ impl Worker {
         }
         let tracking = self.portal.tracking_url(&event.workspace, ticket.reference);
         let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking);
-        self.once(event, "confirmation_email", || self.mailer.send(&email, &workspace.name)).await?;
+        let brand = self.brand(&workspace);
+        self.once(event, "confirmation_email", || self.mailer.send(&email, &brand)).await?;
         Ok(Outcome::Done)
     }
 
@@ -254,7 +261,8 @@ impl Worker {
         let workspace = self.workspace(event).await?;
         let tracking = self.portal.tracking_url(&event.workspace, ticket.reference);
         let email = mail::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking);
-        self.once(event, "customer_email", || self.mailer.send(&email, &workspace.name)).await?;
+        let brand = self.brand(&workspace);
+        self.once(event, "customer_email", || self.mailer.send(&email, &brand)).await?;
         Ok(Outcome::Done)
     }
 
@@ -288,7 +296,8 @@ impl Worker {
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = format!("{}/portal/{}/csat/{token}", self.portal.config.base_url, event.workspace);
             let email = mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url);
-            self.mailer.send(&email, &workspace.name).await
+            let brand = self.brand(&workspace);
+            self.mailer.send(&email, &brand).await
         })
         .await?;
         Ok(Outcome::Done)

@@ -5,11 +5,15 @@
 use std::io::Write;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use portal::domain::branding::parse_widget_origins;
 use portal::domain::time::{human, rfc3339};
 use portal::domain::{
-    Agent, Author, EmailAddress, MessageBody, Status, Ticket, TicketRef, Visibility, Workspace, WorkspaceSlug,
+    AccentColour, Agent, Author, EmailAddress, Logo, MessageBody, Status, Ticket, TicketRef, Visibility, Workspace,
+    WorkspaceSlug,
 };
 use portal::service::AgentActionError;
+use portal::web::pages::logo_path;
+use portal::web::widget;
 use portal::Portal;
 use serde_json::{json, Value};
 
@@ -83,15 +87,36 @@ pub enum WorkspaceCommand {
         #[arg(long, value_enum, default_value = "on")]
         auto_assign: OnOff,
     },
-    /// Change a workspace's name or settings.
+    /// Change a workspace's name, settings, branding or widget origins.
     Update {
         slug: String,
+        /// The name customers see in the header of every page, email and the widget.
         #[arg(long)]
         name: Option<String>,
         #[arg(long, value_enum)]
         auto_assign: Option<OnOff>,
+        /// Colour of buttons and links, as #RRGGBB. White text on it must reach WCAG AA (4.5:1).
+        #[arg(long, value_name = "#RRGGBB")]
+        accent: Option<String>,
+        /// Go back to the portal's own accent colour.
+        #[arg(long, conflicts_with = "accent")]
+        clear_accent: bool,
+        /// Logo for pages, emails and the widget: PNG or SVG, at most 100 KB; an SVG may hold no
+        /// script, event handler, foreignObject or reference to another file.
+        #[arg(long, value_name = "FILE")]
+        logo: Option<std::path::PathBuf>,
+        /// Remove the logo (the header shows the name alone).
+        #[arg(long, conflicts_with = "logo")]
+        clear_logo: bool,
+        /// A site that may embed the widget, as https://host[:port] (http only for localhost).
+        /// Give every site at once: the list replaces the current one.
+        #[arg(long = "widget-origin", value_name = "ORIGIN", num_args = 1..)]
+        widget_origins: Vec<String>,
+        /// Allow the widget on no site.
+        #[arg(long, conflicts_with = "widget_origins")]
+        clear_widget_origins: bool,
     },
-    /// Show a workspace and the portal link to share.
+    /// Show a workspace, its branding, the widget's script tag and the portal link to share.
     Show { slug: String },
 }
 
@@ -323,23 +348,63 @@ pub async fn run(cli: &Cli, portal: &Portal, out: &mut dyn Write) -> Result<(), 
                 if portal.store.get_workspace(&slug).await?.is_some() {
                     return Err(CtlError::Refused(format!("workspace {slug} exists already (use workspace update)")));
                 }
-                let name = name.trim();
-                if name.is_empty() || name.chars().count() > 100 {
-                    return Err(CtlError::Refused("the name must be 1 to 100 characters".into()));
-                }
-                let ws = Workspace { slug: slug.clone(), name: name.into(), auto_assign: auto_assign.on() };
+                let ws = Workspace::new(slug.clone(), workspace_name(name)?, auto_assign.on());
                 portal.store.save_workspace(&ws).await?;
                 show_workspace(portal, out, json, &ws)
             }
-            WorkspaceCommand::Update { slug: raw, name, auto_assign } => {
+            WorkspaceCommand::Update {
+                slug: raw,
+                name,
+                auto_assign,
+                accent,
+                clear_accent,
+                logo,
+                clear_logo,
+                widget_origins,
+                clear_widget_origins,
+            } => {
                 let mut ws = workspace(portal, &slug(raw)?).await?;
+                // Every value is checked before anything is written.
                 if let Some(name) = name {
-                    ws.name = name.trim().into();
+                    ws.name = workspace_name(name)?;
                 }
                 if let Some(auto) = auto_assign {
                     ws.auto_assign = auto.on();
                 }
+                if let Some(accent) = accent {
+                    ws.accent =
+                        Some(AccentColour::parse(accent).map_err(|e| CtlError::Refused(format!("--accent: {e}")))?);
+                }
+                if *clear_accent {
+                    ws.accent = None;
+                }
+                if !widget_origins.is_empty() {
+                    ws.widget_origins = parse_widget_origins(widget_origins)
+                        .map_err(|e| CtlError::Refused(format!("--widget-origin: {e}")))?;
+                }
+                if *clear_widget_origins {
+                    ws.widget_origins.clear();
+                }
+                let new_logo = match logo {
+                    Some(path) => {
+                        let bytes = std::fs::read(path)
+                            .map_err(|e| CtlError::Usage(format!("--logo: cannot read {}: {e}", path.display())))?;
+                        Some(Logo::parse(bytes).map_err(|e| CtlError::Refused(format!("--logo: {e}")))?)
+                    }
+                    None => None,
+                };
+                if let Some(new_logo) = &new_logo {
+                    // Bytes first: the workspace never points at a logo that is not there.
+                    portal.store.put_logo(&ws.slug, new_logo).await?;
+                    ws.logo = Some(new_logo.reference());
+                }
+                if *clear_logo {
+                    ws.logo = None;
+                }
                 portal.store.save_workspace(&ws).await?;
+                if *clear_logo {
+                    portal.store.delete_logo(&ws.slug).await?;
+                }
                 show_workspace(portal, out, json, &ws)
             }
             WorkspaceCommand::Show { slug: raw } => {
@@ -489,16 +554,49 @@ pub async fn run(cli: &Cli, portal: &Portal, out: &mut dyn Write) -> Result<(), 
 }
 
 fn show_workspace(portal: &Portal, out: &mut dyn Write, json: bool, ws: &Workspace) -> Result<(), CtlError> {
+    let base = &portal.config.base_url;
     let link = portal.portal_url(&ws.slug);
-    let value = json!({"slug": ws.slug, "name": ws.name, "autoAssign": ws.auto_assign, "portalUrl": link});
+    let tag = widget::script_tag(base, &ws.slug);
+    let logo_url = ws.logo.as_ref().map(|logo| format!("{base}{}", logo_path(&ws.slug, &logo.version)));
+    let origins: Vec<&str> = ws.widget_origins.iter().map(|o| o.as_str()).collect();
+    let value = json!({
+        "slug": ws.slug, "name": ws.name, "autoAssign": ws.auto_assign, "portalUrl": link,
+        "accent": ws.accent_hex(), "customAccent": ws.accent.is_some(), "logoUrl": logo_url,
+        "widgetOrigins": origins, "widgetScriptTag": tag,
+    });
     print(out, json, &value, || {
+        let accent = match &ws.accent {
+            Some(accent) => accent.to_string(),
+            None => format!("{} (the portal's own)", ws.accent_hex()),
+        };
+        let logo = match (&ws.logo, &logo_url) {
+            (Some(logo), Some(url)) => {
+                format!("{}, {} KB: {url}", logo.format.content_type(), logo.size.div_ceil(1024))
+            }
+            _ => "none (the header shows the name)".into(),
+        };
+        let origins = if origins.is_empty() {
+            "none yet (add your site with --widget-origin https://...)".into()
+        } else {
+            origins.join(", ")
+        };
         format!(
-            "{} ({})\nAuto-assignment: {}\nPortal link to share: {link}\n",
+            "{} ({})\nAuto-assignment: {}\nAccent colour:   {accent}\nLogo:            {logo}\nWidget allowed on: {origins}\n\
+             Widget script tag (paste into your site's HTML):\n  {tag}\nPortal link to share: {link}\n",
             ws.name,
             ws.slug,
             if ws.auto_assign { "on" } else { "off" }
         )
     })
+}
+
+/// A workspace's display name: 1 to 100 characters once trimmed.
+fn workspace_name(raw: &str) -> Result<String, CtlError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(CtlError::Refused("the name must be 1 to 100 characters on one line".into()));
+    }
+    Ok(name.to_owned())
 }
 
 async fn ticket_command(

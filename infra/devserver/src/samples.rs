@@ -1,6 +1,7 @@
 //! The sample events in `events/` and what each must answer, in the order they
 //! run against a freshly seeded `demo` workspace (the submit samples make
-//! TKT-0001 for ann@example.com; the survey samples use a token stored first).
+//! TKT-0001 for ann@example.com; the survey samples use a token, and the logo
+//! sample a logo, stored first by [`prepare`]).
 //! Shared by the in-process events test and the release-binary smoke test.
 
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use portal::aws::AwsError;
 use portal::domain::secrets::token_hash;
 use portal::domain::time::now_unix;
-use portal::domain::{TicketRef, WorkspaceSlug};
+use portal::domain::{Logo, TicketRef, WorkspaceSlug};
 use portal::store::worker::LinkToken;
 use portal::store::Store;
 
@@ -17,6 +18,10 @@ pub const HTTP_SAMPLES: &[(&str, u16)] = &[
     ("submit-form-get.json", 200),
     ("submit-form-post.json", 200),
     ("submit-api-post.json", 201),
+    ("submit-api-preflight.json", 204),
+    ("submit-widget-script.json", 200),
+    ("submit-widget-config.json", 200),
+    ("submit-logo-get.json", 200),
     ("track-form-get.json", 200),
     ("track-form-post.json", 200),
     ("track-api-lookup.json", 200),
@@ -47,6 +52,26 @@ pub fn events_dir() -> PathBuf {
 pub fn load(name: &str) -> Result<serde_json::Value, String> {
     let text = std::fs::read_to_string(events_dir().join(name)).map_err(|e| format!("{name}: {e}"))?;
     serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))
+}
+
+/// A small SVG logo for the logo sample.
+pub const SAMPLE_LOGO_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><title>Demo</title><rect width="32" height="32" rx="6" fill="#1d4ed8"/><path d="M9 16l5 5 9-10" stroke="#fff" stroke-width="3" fill="none"/></svg>"##;
+
+/// What the samples expect to find besides the seeded `demo` workspace.
+pub async fn prepare(store: &Store) -> Result<(), AwsError> {
+    store_sample_survey_token(store).await?;
+    store_sample_logo(store).await
+}
+
+/// Gives `demo` the sample logo, as `portalctl workspace update demo --logo` would.
+pub async fn store_sample_logo(store: &Store) -> Result<(), AwsError> {
+    let bad = |detail: String| AwsError { operation: "sample logo", detail };
+    let slug = WorkspaceSlug::parse("demo").ok_or_else(|| bad("bad demo slug".into()))?;
+    let logo = Logo::parse(SAMPLE_LOGO_SVG.as_bytes().to_vec()).map_err(bad)?;
+    let mut workspace = store.get_workspace(&slug).await?.ok_or_else(|| bad("demo is not seeded".into()))?;
+    store.put_logo(&slug, &logo).await?;
+    workspace.logo = Some(logo.reference());
+    store.save_workspace(&workspace).await
 }
 
 /// Stores the survey token the csat samples use, as the worker would have.

@@ -1,20 +1,36 @@
 //! The `demo` workspace that `make run` starts with.
 
 use portal::aws::AwsError;
-use portal::domain::{Agent, Workspace, WorkspaceSlug};
+use portal::domain::{Agent, WidgetOrigin, Workspace, WorkspaceSlug};
 use portal::store::Store;
 
 pub const DEMO_SLUG: &str = "demo";
 
-/// "Demo Workspace" with two available agents and auto-assignment on. Safe to run again.
+/// Where `make run` serves the demo host page that embeds the widget
+/// (`DEMO_PORT` moves it).
+pub const DEMO_HOST_PORT: u16 = 8080;
+
+/// The demo host page's origin: the site `demo` lets embed its widget.
+pub fn demo_host_origin(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
+/// "Demo Workspace" with two available agents and auto-assignment on, whose
+/// widget the demo host page on port 8080 may embed. Safe to run again.
 pub async fn seed_demo(store: &Store) -> Result<(), AwsError> {
-    let Some(slug) = WorkspaceSlug::parse(DEMO_SLUG) else {
-        return Err(AwsError { operation: "seed", detail: "bad demo slug".into() });
-    };
-    if store.get_workspace(&slug).await?.is_none() {
-        store
-            .save_workspace(&Workspace { slug: slug.clone(), name: "Demo Workspace".into(), auto_assign: true })
-            .await?;
+    seed_demo_for_host(store, &demo_host_origin(DEMO_HOST_PORT)).await
+}
+
+/// [`seed_demo`] with the demo host page at `widget_origin`.
+pub async fn seed_demo_for_host(store: &Store, widget_origin: &str) -> Result<(), AwsError> {
+    let bad = |detail: String| AwsError { operation: "seed", detail };
+    let slug = WorkspaceSlug::parse(DEMO_SLUG).ok_or_else(|| bad("bad demo slug".into()))?;
+    let origin = WidgetOrigin::parse(widget_origin).map_err(bad)?;
+    let mut workspace =
+        store.get_workspace(&slug).await?.unwrap_or_else(|| Workspace::new(slug.clone(), "Demo Workspace", true));
+    if !workspace.widget_origins.contains(&origin) {
+        workspace.widget_origins.push(origin);
+        store.save_workspace(&workspace).await?;
     }
     let existing = store.list_agents(&slug).await?;
     for (id, name) in [("alex", "Alex Agent"), ("sam", "Sam Support")] {

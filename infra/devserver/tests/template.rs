@@ -56,6 +56,19 @@ fn http_api_routes_match_the_route_table() {
     );
 }
 
+#[test]
+fn cors_is_left_to_the_function() {
+    // API Gateway's CorsConfiguration would answer preflights itself and
+    // override the per-workspace origins the submit function answers with.
+    let template = template();
+    let api = &template["Resources"]["PortalApi"];
+    assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
+    assert!(api["Properties"]["CorsConfiguration"].is_null(), "PortalApi must not configure CORS");
+    assert!(template["Globals"]["HttpApi"]["CorsConfiguration"].is_null());
+    let preflight = ROUTES.iter().find(|r| r.method == "OPTIONS").expect("an OPTIONS route for the widget's preflight");
+    assert_eq!((preflight.path, preflight.function.name()), ("/api/portal/{slug}/tickets", "submit"));
+}
+
 fn check_table(template: &Value, spec: &TableSpec) {
     let table = &template["Resources"][spec.logical_id];
     assert_eq!(table["Type"], "AWS::DynamoDB::Table", "{}", spec.logical_id);

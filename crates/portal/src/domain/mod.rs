@@ -1,5 +1,6 @@
 //! The portal's business rules. Knows nothing of AWS or HTTP.
 
+pub mod branding;
 pub mod csat;
 pub mod events;
 pub mod fields;
@@ -8,6 +9,7 @@ pub mod secrets;
 pub mod ticket;
 pub mod time;
 
+pub use branding::{AccentColour, Logo, LogoFormat, LogoRef, WidgetOrigin};
 pub use events::{EventKind, PortalEvent};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use model::{Agent, Author, Comment, Contact, CustomerView, Rating, Resolution, Ticket, Visibility, Workspace};

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::branding::{AccentColour, LogoRef, WidgetOrigin, DEFAULT_ACCENT};
 use super::fields::TicketType;
 use super::ticket::{Channel, Priority, Status, TicketRef, WorkspaceSlug};
 
@@ -15,6 +16,32 @@ pub struct Workspace {
     /// Round-robin new tickets over available agents.
     #[serde(default)]
     pub auto_assign: bool,
+    /// Branding: buttons and links in this colour (checked for contrast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent: Option<AccentColour>,
+    /// Branding: the logo's reference; its bytes are a separate item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<LogoRef>,
+    /// Sites allowed to embed the widget (CORS on the JSON submit).
+    #[serde(default)]
+    pub widget_origins: Vec<WidgetOrigin>,
+}
+
+impl Workspace {
+    /// A workspace with no branding and no widget origins yet.
+    pub fn new(slug: WorkspaceSlug, name: impl Into<String>, auto_assign: bool) -> Self {
+        Self { slug, name: name.into(), auto_assign, accent: None, logo: None, widget_origins: Vec::new() }
+    }
+
+    /// `#rrggbb`: the workspace's accent, or the portal's own.
+    pub fn accent_hex(&self) -> &str {
+        self.accent.as_ref().map(AccentColour::as_str).unwrap_or(DEFAULT_ACCENT)
+    }
+
+    /// Whether a request with this `Origin` header may use the widget API.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.widget_origins.iter().any(|allowed| allowed.matches(origin))
+    }
 }
 
 /// A support agent of a workspace.

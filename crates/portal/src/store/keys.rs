@@ -3,6 +3,7 @@
 //! | item                | pk                      | sk                        | access pattern                              |
 //! |---------------------|-------------------------|---------------------------|---------------------------------------------|
 //! | workspace           | `WS#{slug}`             | `WORKSPACE`               | GetItem; ADD `ticketSeq` (TKT numbers), ADD `assignSeq` (round-robin) |
+//! | workspace logo      | `WS#{slug}`             | `LOGO`                    | GetItem (logo route); Put by portalctl      |
 //! | agent               | `WS#{slug}`             | `AGENT#{agent}`           | Query begins_with `AGENT#`                  |
 //! | contact             | `WS#{slug}`             | `CONTACT#{sha256(email)}` | upsert with `if_not_exists` (no duplicates) |
 //! | idempotency record  | `WS#{slug}`             | `IDEM#{sha256(key)}`      | conditional Put; GetItem on replay (TTL 24 h) |
@@ -24,6 +25,9 @@ pub const SK: &str = "sk";
 pub const EXPIRES_AT: &str = "expiresAt";
 
 pub const WORKSPACE_SK: &str = "WORKSPACE";
+/// The logo's bytes live apart from the workspace item, which every request
+/// reads: up to 100 KB there would slow each of them down.
+pub const LOGO_SK: &str = "LOGO";
 pub const TICKET_SK: &str = "TICKET";
 pub const COMMENT_PREFIX: &str = "C#";
 pub const AGENT_PREFIX: &str = "AGENT#";

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::aws::AwsError;
 use crate::domain::time::now_unix;
-use crate::domain::{Agent, Comment, Contact, Ticket, TicketRef, Workspace, WorkspaceSlug};
+use crate::domain::{Agent, Comment, Contact, Logo, LogoFormat, Ticket, TicketRef, Workspace, WorkspaceSlug};
 use keys::*;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -118,6 +118,15 @@ pub enum CreateTicketError {
     Aws(#[from] AwsError),
 }
 
+/// A logo as the logo route serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLogo {
+    pub format: LogoFormat,
+    /// What the logo's URL carries as `?v=` (see [`crate::domain::LogoRef`]).
+    pub version: String,
+    pub bytes: Vec<u8>,
+}
+
 /// The portal table.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -184,21 +193,93 @@ impl Store {
         self.get("GetItem workspace", key(workspace_pk(slug), WORKSPACE_SK)).await?.map(from_item).transpose()
     }
 
-    /// Creates or updates a workspace's name and settings, keeping its counters.
+    /// Creates or updates a workspace's name, settings and branding, keeping
+    /// its counters. The logo's bytes are written first with [`Store::put_logo`].
     pub async fn save_workspace(&self, workspace: &Workspace) -> Result<(), AwsError> {
-        self.client
+        let origins = workspace.widget_origins.iter().map(|o| s(o.as_str())).collect();
+        let mut set = vec!["slug = :slug", "#name = :name", "autoAssign = :auto", "widgetOrigins = :origins"];
+        let mut remove = Vec::new();
+        let mut request = self
+            .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(workspace_pk(&workspace.slug), WORKSPACE_SK)))
-            .update_expression("SET slug = :slug, #name = :name, autoAssign = :auto")
             .expression_attribute_names("#name", "name")
             .expression_attribute_values(":slug", s(workspace.slug.as_str()))
             .expression_attribute_values(":name", s(&workspace.name))
             .expression_attribute_values(":auto", AttributeValue::Bool(workspace.auto_assign))
+            .expression_attribute_values(":origins", AttributeValue::L(origins));
+        match &workspace.accent {
+            Some(accent) => {
+                set.push("accent = :accent");
+                request = request.expression_attribute_values(":accent", s(accent.as_str()));
+            }
+            None => remove.push("accent"),
+        }
+        match &workspace.logo {
+            Some(logo) => {
+                set.push("logo = :logo");
+                let value = serde_dynamo::to_attribute_value(logo).map_err(|e| AwsError::new("serialize logo", e))?;
+                request = request.expression_attribute_values(":logo", value);
+            }
+            None => remove.push("logo"),
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        request.update_expression(expression).send().await.map_err(|e| AwsError::new("UpdateItem workspace", e))?;
+        Ok(())
+    }
+
+    /// Stores a workspace's logo bytes (replacing any earlier logo).
+    pub async fn put_logo(&self, slug: &WorkspaceSlug, logo: &Logo) -> Result<(), AwsError> {
+        let reference = logo.reference();
+        let mut item = key(workspace_pk(slug), LOGO_SK);
+        item.insert("format".into(), s(logo.format.content_type()));
+        item.insert("version".into(), s(reference.version));
+        item.insert("data".into(), AttributeValue::B(logo.bytes.clone().into()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
             .send()
             .await
-            .map_err(|e| AwsError::new("UpdateItem workspace", e))?;
+            .map_err(|e| AwsError::new("PutItem logo", e))?;
         Ok(())
+    }
+
+    /// Removes a workspace's logo bytes.
+    pub async fn delete_logo(&self, slug: &WorkspaceSlug) -> Result<(), AwsError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(workspace_pk(slug), LOGO_SK)))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DeleteItem logo", e))?;
+        Ok(())
+    }
+
+    /// A workspace's logo, as stored.
+    pub async fn get_logo(&self, slug: &WorkspaceSlug) -> Result<Option<StoredLogo>, AwsError> {
+        let Some(item) = self.get("GetItem logo", key(workspace_pk(slug), LOGO_SK)).await? else {
+            return Ok(None);
+        };
+        let text = |name: &str| match item.get(name) {
+            Some(AttributeValue::S(value)) => Some(value.clone()),
+            _ => None,
+        };
+        let format = match text("format").as_deref() {
+            Some("image/png") => LogoFormat::Png,
+            Some("image/svg+xml") => LogoFormat::Svg,
+            _ => return Err(AwsError { operation: "GetItem logo", detail: "stored logo has no format".into() }),
+        };
+        let bytes = match item.get("data") {
+            Some(AttributeValue::B(blob)) => blob.clone().into_inner(),
+            _ => return Err(AwsError { operation: "GetItem logo", detail: "stored logo has no data".into() }),
+        };
+        Ok(Some(StoredLogo { format, version: text("version").unwrap_or_default(), bytes }))
     }
 
     /// Takes the workspace's next ticket number with one atomic `ADD`, and

@@ -16,6 +16,8 @@ pub enum Failure {
     /// Unknown workspace, unknown ticket, or ticket and email not matching: one answer for all.
     NotFound,
     MethodNotAllowed,
+    /// A cross-origin request from a site the workspace does not allow to embed its widget.
+    OriginNotAllowed,
     /// The request conflicts with the ticket's state (already rated, closed...).
     Conflict {
         code: &'static str,
@@ -43,6 +45,7 @@ impl Failure {
             Failure::Malformed(_) => StatusCode::BAD_REQUEST,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Failure::OriginNotAllowed => StatusCode::FORBIDDEN,
             Failure::Conflict { .. } => StatusCode::CONFLICT,
             Failure::Expired => StatusCode::GONE,
             Failure::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,6 +61,7 @@ impl Failure {
             Failure::Malformed(_) => "malformed_request",
             Failure::NotFound => "not_found",
             Failure::MethodNotAllowed => "method_not_allowed",
+            Failure::OriginNotAllowed => "origin_not_allowed",
             Failure::Conflict { code, .. } => code,
             Failure::Expired => "link_expired",
             Failure::TooLarge { .. } => "body_too_large",
@@ -73,6 +77,7 @@ impl Failure {
             Failure::Malformed(_) => "We could not read that request",
             Failure::NotFound => "Not found",
             Failure::MethodNotAllowed => "Not allowed",
+            Failure::OriginNotAllowed => "Not allowed",
             Failure::Conflict { .. } => "That cannot be done",
             Failure::Expired => "This link has expired",
             Failure::TooLarge { .. } => "That was too much text",
@@ -88,6 +93,7 @@ impl Failure {
             Failure::Malformed(detail) => format!("The request could not be read: {detail}"),
             Failure::NotFound => "We could not find that page. If you followed a ticket link, check the reference and the email address you used.".into(),
             Failure::MethodNotAllowed => "This address does not accept that kind of request.".into(),
+            Failure::OriginNotAllowed => "This site may not use this workspace's support widget. The workspace's operator can allow it with `portalctl workspace update SLUG --widget-origin ORIGIN`.".into(),
             Failure::Conflict { message, .. } => message.clone(),
             Failure::Expired => "This link is no longer valid. Links in our emails work for 7 days and can be used once.".into(),
             Failure::TooLarge { limit_bytes } => format!("The request is larger than {} KB. Please shorten your message.", limit_bytes / 1024),

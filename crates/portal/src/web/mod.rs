@@ -11,6 +11,7 @@ pub mod routes;
 pub mod submit;
 pub mod track;
 pub mod views;
+pub mod widget;
 
 use lambda_http::{Body, Request, Response};
 

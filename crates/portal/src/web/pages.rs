@@ -9,21 +9,37 @@ use crate::domain::{
     WorkspaceSlug,
 };
 
-/// What every page shares: its title and the workspace it belongs to.
+/// What every page shares: its title and the workspace it belongs to, with
+/// the workspace's branding.
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub title: String,
     pub workspace_name: String,
     pub css: &'static str,
+    /// The workspace's accent as a second, tiny stylesheet (the CSP allows it by hash).
+    pub brand_css: Option<String>,
+    pub logo_url: Option<String>,
 }
 
 impl Layout {
     pub fn for_workspace(workspace: &Workspace) -> Self {
-        Self { title: String::new(), workspace_name: workspace.name.clone(), css: STYLESHEET }
+        Self {
+            title: String::new(),
+            workspace_name: workspace.name.clone(),
+            css: STYLESHEET,
+            brand_css: workspace.accent.as_ref().map(|accent| brand_css(accent.as_str())),
+            logo_url: workspace.logo.as_ref().map(|logo| logo_path(&workspace.slug, &logo.version)),
+        }
     }
     /// For pages outside any known workspace (unknown slug).
     pub fn neutral() -> Self {
-        Self { title: String::new(), workspace_name: "Support".into(), css: STYLESHEET }
+        Self {
+            title: String::new(),
+            workspace_name: "Support".into(),
+            css: STYLESHEET,
+            brand_css: None,
+            logo_url: None,
+        }
     }
     pub fn titled(mut self, title: &str) -> Self {
         self.title = title.to_owned();
@@ -31,11 +47,58 @@ impl Layout {
     }
 }
 
-fn render(template: &impl Template) -> String {
-    template.render().unwrap_or_else(|err| {
-        tracing::error!(error = %err, "template failed to render");
-        "<!doctype html><title>Error</title><p>Something went wrong. Please try again.</p>".into()
-    })
+/// The stylesheet that gives a page the workspace's accent. The accent is a
+/// checked `#rrggbb`, so nothing else can reach the CSS.
+fn brand_css(accent: &str) -> String {
+    format!(":root{{--accent:{accent}}}")
+}
+
+/// A rendered page, with the extra stylesheet its CSP must allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub html: String,
+    pub brand_css: Option<String>,
+}
+
+impl std::ops::Deref for Page {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.html
+    }
+}
+
+impl std::fmt::Display for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.html)
+    }
+}
+
+/// Templates that extend `base.html`, and so carry a [`Layout`].
+trait Framed: Template {
+    fn layout(&self) -> &Layout;
+}
+
+macro_rules! framed {
+    ($($page:ty),* $(,)?) => {
+        $(impl Framed for $page {
+            fn layout(&self) -> &Layout {
+                &self.layout
+            }
+        })*
+    };
+}
+
+framed!(MessagePage<'_>, SubmitForm<'_>, SubmitDone, TrackPrompt<'_>, TicketView<'_>, CsatForm<'_>);
+
+fn render(template: &impl Framed) -> Page {
+    match template.render() {
+        Ok(html) => Page { html, brand_css: template.layout().brand_css.clone() },
+        Err(err) => {
+            tracing::error!(error = %err, "template failed to render");
+            let html = "<!doctype html><title>Error</title><p>Something went wrong. Please try again.</p>".into();
+            Page { html, brand_css: None }
+        }
+    }
 }
 
 #[derive(Template)]
@@ -48,7 +111,7 @@ struct MessagePage<'a> {
 }
 
 /// A page with a heading, a sentence and maybe one button.
-pub fn message_page(layout: Layout, heading: &str, message: &str, link: Option<(&str, &str)>) -> String {
+pub fn message_page(layout: Layout, heading: &str, message: &str, link: Option<(&str, &str)>) -> Page {
     render(&MessagePage { layout, heading, message, link })
 }
 
@@ -77,7 +140,7 @@ pub fn submit_form(
     errors: &FieldErrors,
     general_error: Option<&str>,
     idempotency_key: &str,
-) -> String {
+) -> Page {
     let chosen = TicketType::parse(&values.ticket_type).unwrap_or_default();
     let type_options = TicketType::ALL
         .into_iter()
@@ -105,7 +168,7 @@ struct SubmitDone {
 }
 
 /// The confirmation page: reference, Track Ticket, Submit Another.
-pub fn submit_done(workspace: &Workspace, reference: TicketRef) -> String {
+pub fn submit_done(workspace: &Workspace, reference: TicketRef) -> Page {
     render(&SubmitDone {
         layout: Layout::for_workspace(workspace).titled(&format!("Ticket {reference} received")),
         reference: reference.to_string(),
@@ -136,7 +199,7 @@ pub fn track_prompt(
     reference: TicketRef,
     email: &str,
     error: Option<&str>,
-) -> String {
+) -> Page {
     let title = format!("Track ticket {reference}");
     render(&TrackPrompt {
         layout: layout.titled(&title),
@@ -185,7 +248,7 @@ pub struct ReplyFormState<'a> {
 }
 
 /// A verified customer's view of their ticket.
-pub fn ticket_view(workspace: &Workspace, view: &CustomerView, form: ReplyFormState<'_>) -> String {
+pub fn ticket_view(workspace: &Workspace, view: &CustomerView, form: ReplyFormState<'_>) -> Page {
     let t = &view.ticket;
     let resolution = t.resolution.as_ref().filter(|_| t.status.shows_resolution());
     let entries = view
@@ -237,7 +300,7 @@ pub fn csat_form(
     chosen: &str,
     comment: &str,
     errors: &FieldErrors,
-) -> String {
+) -> Page {
     render(&CsatForm {
         layout: Layout::for_workspace(workspace).titled(&format!("Rate your experience with {reference}")),
         reference,
@@ -253,6 +316,11 @@ pub fn csat_form(
         comment,
         errors,
     })
+}
+
+/// The workspace's logo; `version` changes with the bytes, so the URL can be cached for good.
+pub fn logo_path(slug: &WorkspaceSlug, version: &str) -> String {
+    format!("/portal/{slug}/logo?v={version}")
 }
 
 pub fn submit_path(slug: &WorkspaceSlug) -> String {
@@ -284,7 +352,7 @@ mod tests {
     use super::*;
 
     fn workspace() -> Workspace {
-        Workspace { slug: WorkspaceSlug::parse("demo").unwrap(), name: "Demo <Workspace>".into(), auto_assign: false }
+        Workspace::new(WorkspaceSlug::parse("demo").unwrap(), "Demo <Workspace>", false)
     }
 
     #[test]
@@ -314,6 +382,26 @@ mod tests {
         assert!(html.contains(">Track Ticket<"));
         assert!(html.contains(r#"href="/portal/demo/submit""#));
         assert!(html.contains("Submit Another"));
+    }
+
+    #[test]
+    fn branding_reaches_the_header_and_the_stylesheet() {
+        let plain = submit_form(&workspace(), &SubmissionInput::default(), &FieldErrors::default(), None, "KEY12345");
+        assert!(plain.brand_css.is_none());
+        assert!(!plain.contains("<img"));
+        assert!(plain.contains("<header class=\"site\"><p>Demo &#60;Workspace&#62;</p></header>"), "{plain}");
+
+        let mut branded = workspace();
+        branded.accent = Some(crate::domain::AccentColour::parse("#0F5132").unwrap());
+        branded.logo = Some(crate::domain::LogoRef {
+            format: crate::domain::LogoFormat::Png,
+            version: "0123456789abcdef".into(),
+            size: 10,
+        });
+        let page = submit_done(&branded, TicketRef::from_number(1).unwrap());
+        assert_eq!(page.brand_css.as_deref(), Some(":root{--accent:#0f5132}"));
+        assert!(page.contains("<style>:root{--accent:#0f5132}</style>"), "{page}");
+        assert!(page.contains(r#"<img class="logo" src="/portal/demo/logo?v=0123456789abcdef" alt="" height="40">Demo &#60;Workspace&#62;"#));
     }
 
     #[test]

@@ -31,6 +31,12 @@ pub enum Action {
     SubmitForm,
     SubmitPost,
     SubmitJson,
+    /// CORS preflight of the JSON submit (the widget on an allowed site).
+    SubmitPreflight,
+    WidgetScript,
+    /// The widget's per-workspace settings: name, accent, logo, field rules.
+    WidgetConfig,
+    Logo,
     TrackForm,
     TrackPost,
     TrackJson,
@@ -60,6 +66,20 @@ pub const ROUTES: &[Route] = &[
         function: Function::Submit,
         action: Action::SubmitJson,
     },
+    Route {
+        method: "OPTIONS",
+        path: "/api/portal/{slug}/tickets",
+        function: Function::Submit,
+        action: Action::SubmitPreflight,
+    },
+    Route { method: "GET", path: "/portal/{slug}/widget.js", function: Function::Submit, action: Action::WidgetScript },
+    Route {
+        method: "GET",
+        path: "/api/portal/{slug}/widget",
+        function: Function::Submit,
+        action: Action::WidgetConfig,
+    },
+    Route { method: "GET", path: "/portal/{slug}/logo", function: Function::Submit, action: Action::Logo },
     Route { method: "GET", path: "/portal/{slug}/tickets/{ref}", function: Function::Track, action: Action::TrackForm },
     Route {
         method: "POST",
@@ -155,5 +175,8 @@ mod tests {
         assert!(path_exists("/api/portal/demo/tickets"));
         assert!(resolve(&Method::GET, "/portal//submit").is_none());
         assert!(resolve(&Method::GET, "/portal/demo/submit/extra").is_none());
+        let (preflight, _) = resolve(&Method::OPTIONS, "/api/portal/demo/tickets").unwrap();
+        assert_eq!(preflight.action, Action::SubmitPreflight);
+        assert_eq!(resolve(&Method::GET, "/portal/demo/widget.js").unwrap().0.action, Action::WidgetScript);
     }
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::pages::{self, Layout};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
-use super::{respond, route_for, unavailable, unrouted, Failure};
+use super::{respond, route_for, unavailable, unrouted, widget, Failure};
 use crate::domain::{FieldErrors, IdempotencyKey, NewTicket, SubmissionInput, Workspace, WorkspaceSlug};
 use crate::service::{Receipt, SubmitError};
 use crate::Portal;
@@ -25,7 +25,11 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
         (Action::SubmitForm, Some(slug)) => show_form(portal, &slug).await,
         (Action::SubmitPost, Some(slug)) => post_form(portal, &slug, &req).await,
         (Action::SubmitJson, Some(slug)) => post_json(portal, &slug, &req).await,
-        (Action::SubmitJson, None) => Failure::NotFound.to_json(),
+        (Action::SubmitPreflight, Some(slug)) => widget::preflight(portal, &slug, &req).await,
+        (Action::WidgetScript, Some(slug)) => widget::script(portal, &slug, &req).await,
+        (Action::WidgetConfig, Some(slug)) => widget::config(portal, &slug, &req).await,
+        (Action::Logo, Some(slug)) => widget::logo(portal, &slug, &req).await,
+        (Action::SubmitJson | Action::SubmitPreflight | Action::WidgetConfig, None) => Failure::NotFound.to_json(),
         _ => Failure::NotFound.to_page(Layout::neutral()),
     }
 }
@@ -123,6 +127,7 @@ fn submit_failure(err: SubmitError) -> Failure {
     match err {
         SubmitError::UnknownWorkspace => Failure::NotFound,
         SubmitError::RateLimited { retry_after_secs } => Failure::RateLimited { retry_after_secs },
+        SubmitError::OriginNotAllowed => Failure::OriginNotAllowed,
         SubmitError::IdempotencyConflict => Failure::Conflict {
             code: "idempotency_key_reused",
             message:
@@ -167,9 +172,20 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
             }
         },
     };
+    // From another site (the widget): the answer is readable there only if
+    // the workspace allows that site, and a site it does not allow is refused.
+    let origin = widget::cross_origin(portal, req);
     if body.website.as_deref().is_some_and(|w| !w.is_empty()) {
         tracing::info!(workspace = %slug, "honeypot filled; submission dropped");
-        return respond::json(StatusCode::ACCEPTED, &json!({ "status": "received" }));
+        let received = respond::json(StatusCode::ACCEPTED, &json!({ "status": "received" }));
+        return match origin {
+            None => received,
+            Some(origin) => match workspace_or_failure(portal, slug).await {
+                Ok(workspace) if workspace.allows_origin(origin) => widget::allow_origin(received, origin),
+                Ok(_) => widget::vary_origin(Failure::OriginNotAllowed.to_json()),
+                Err(failure) => widget::vary_origin(failure.to_json()),
+            },
+        };
     }
     let input = SubmissionInput {
         name: body.name,
@@ -182,15 +198,29 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
         Ok(ticket) => ticket,
         Err(errors) => {
             // An unknown workspace answers 404 before field problems.
-            return match workspace_or_failure(portal, slug).await {
-                Ok(_) => Failure::Invalid(errors).to_json(),
-                Err(failure) => failure.to_json(),
+            return match (workspace_or_failure(portal, slug).await, origin) {
+                (Ok(_), None) => Failure::Invalid(errors).to_json(),
+                (Ok(workspace), Some(origin)) if workspace.allows_origin(origin) => {
+                    widget::allow_origin(Failure::Invalid(errors).to_json(), origin)
+                }
+                (Ok(_), Some(_)) => widget::vary_origin(Failure::OriginNotAllowed.to_json()),
+                (Err(failure), _) => failure.to_json(),
             };
         }
     };
-    match portal.submit_ticket(slug, ticket, &client_ip(req), key.as_ref()).await {
-        Ok(receipt) => respond::json(StatusCode::CREATED, &receipt_json(portal, &receipt)),
-        Err(err) => submit_failure(err).to_json(),
+    let (response, origin_checked) =
+        match portal.submit_ticket_from(slug, ticket, &client_ip(req), key.as_ref(), origin).await {
+            Ok(receipt) => (respond::json(StatusCode::CREATED, &receipt_json(portal, &receipt)), true),
+            // These come after the origin check passed.
+            Err(err @ (SubmitError::RateLimited { .. } | SubmitError::IdempotencyConflict)) => {
+                (submit_failure(err).to_json(), true)
+            }
+            Err(err) => (submit_failure(err).to_json(), false),
+        };
+    match origin {
+        Some(origin) if origin_checked => widget::allow_origin(response, origin),
+        Some(_) => widget::vary_origin(response),
+        None => response,
     }
 }
 

@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provisioned = provision(&clients, &names, sender, 2).await?;
     let store = Store::new(clients.dynamodb.clone(), &names.table);
     devserver::seed::seed_demo(&store).await?;
-    samples::store_sample_survey_token(&store).await?;
+    samples::prepare(&store).await?;
 
     let mut runtimes = HashMap::new();
     let mut children = Vec::new();

@@ -1,0 +1,223 @@
+//! The embeddable widget: its script, its settings per workspace, the CORS
+//! answers for the sites a workspace allows, and the workspace's logo.
+//!
+//! The script draws the widget in a shadow root on the host page and talks to
+//! the JSON API across origins; why that and not an iframe is in
+//! docs/ARCHITECTURE.md ("The widget").
+
+use std::sync::LazyLock;
+
+use askama::Template;
+use http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::json;
+
+use super::pages::{logo_path, Layout};
+use super::request;
+use super::{respond, unavailable, Failure};
+use crate::domain::branding::normalize_origin;
+use crate::domain::fields::{MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS};
+use crate::domain::secrets::sha256_hex;
+use crate::domain::{TicketType, Workspace, WorkspaceSlug};
+use crate::Portal;
+
+/// The widget: one dependency-free script, the same for every workspace (it
+/// finds its workspace in its own URL).
+pub const WIDGET_JS: &str = include_str!("../../assets/widget.js");
+
+/// Changes whenever the script does: the `?v=` of its URL, which lets
+/// browsers and CDNs keep it for a year.
+pub static WIDGET_VERSION: LazyLock<String> = LazyLock::new(|| sha256_hex(WIDGET_JS.as_bytes())[..16].to_owned());
+
+/// The headers the widget sends, and so all a preflight may ask for.
+const ALLOWED_HEADERS: [&str; 2] = ["content-type", "idempotency-key"];
+
+/// How long a browser may reuse a preflight answer.
+const PREFLIGHT_MAX_AGE_SECS: &str = "600";
+
+/// The widget script's URL for a workspace, with the current version.
+pub fn script_url(base_url: &str, slug: &WorkspaceSlug) -> String {
+    format!("{base_url}/portal/{slug}/widget.js?v={}", *WIDGET_VERSION)
+}
+
+#[derive(Template)]
+#[template(source = r#"<script src="{{ src }}" async></script>"#, ext = "html")]
+struct ScriptTag<'a> {
+    src: &'a str,
+}
+
+/// The one tag a site adds to show the widget.
+pub fn script_tag(base_url: &str, slug: &WorkspaceSlug) -> String {
+    let src = script_url(base_url, slug);
+    ScriptTag { src: &src }.render().unwrap_or_default()
+}
+
+/// The request's `Origin` when it comes from another site; `None` for the
+/// portal's own pages and for clients that send none (curl, servers).
+pub fn cross_origin<'a>(portal: &Portal, req: &'a Request) -> Option<&'a str> {
+    let origin = request::header(req, "origin")?;
+    match (normalize_origin(origin), normalize_origin(&portal.config.base_url)) {
+        (Some(theirs), Some(ours)) if theirs == ours => None,
+        _ => Some(origin),
+    }
+}
+
+/// Responses that depend on `Origin` must say so to every cache on the way.
+pub fn vary_origin(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
+    response
+}
+
+/// Lets `origin`, already checked against the workspace's list, read the
+/// response. No credentials: the widget sends no cookies.
+pub fn allow_origin(response: Response<Body>, origin: &str) -> Response<Body> {
+    let mut response = vary_origin(response);
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+    // So the widget can say how long to wait when rate limited.
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
+    response
+}
+
+fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned).or_else(|| {
+        let query = req.uri().query()?;
+        form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+    })
+}
+
+fn cache_for(req: &Request, current_version: &str) -> &'static str {
+    if query_param(req, "v").as_deref() == Some(current_version) {
+        respond::CACHE_FOREVER
+    } else {
+        respond::CACHE_BRIEFLY
+    }
+}
+
+async fn workspace(portal: &Portal, slug: &WorkspaceSlug) -> Result<Workspace, Failure> {
+    match portal.store.get_workspace(slug).await {
+        Ok(Some(workspace)) => Ok(workspace),
+        Ok(None) => Err(Failure::NotFound),
+        Err(err) => Err(unavailable(&err)),
+    }
+}
+
+/// `GET /portal/{slug}/widget.js`.
+pub async fn script(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
+    match workspace(portal, slug).await {
+        Ok(_) => respond::asset(
+            "text/javascript; charset=utf-8",
+            Body::Text(WIDGET_JS.to_owned()),
+            cache_for(req, &WIDGET_VERSION),
+        ),
+        Err(failure) => failure.to_page(Layout::neutral()),
+    }
+}
+
+/// `GET /api/portal/{slug}/widget`: what the widget shows, from the same
+/// rules as the portal's own form. Allowed sites only (and same-origin or
+/// origin-less clients, which CORS does not concern).
+pub async fn config(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
+    let workspace = match workspace(portal, slug).await {
+        Ok(workspace) => workspace,
+        Err(failure) => return vary_origin(failure.to_json()),
+    };
+    let origin = cross_origin(portal, req);
+    if origin.is_some_and(|o| !workspace.allows_origin(o)) {
+        return vary_origin(Failure::OriginNotAllowed.to_json());
+    }
+    let base = &portal.config.base_url;
+    let types: Vec<_> = TicketType::ALL.iter().map(|t| json!({ "value": t.code(), "label": t.label() })).collect();
+    let body = json!({
+        "name": workspace.name,
+        "accent": workspace.accent_hex(),
+        "logoUrl": workspace.logo.as_ref().map(|logo| format!("{base}{}", logo_path(slug, &logo.version))),
+        "submitUrl": format!("{base}/api/portal/{slug}/tickets"),
+        "portalUrl": portal.portal_url(slug),
+        "types": types,
+        "maxLength": {
+            "name": MAX_NAME_CHARS,
+            "email": MAX_EMAIL_CHARS,
+            "subject": MAX_SUBJECT_CHARS,
+            "description": MAX_MESSAGE_CHARS,
+        },
+    });
+    let mut response = respond::json(StatusCode::OK, &body);
+    // Branding changes show up on host pages within five minutes.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(respond::CACHE_BRIEFLY));
+    match origin {
+        Some(origin) => allow_origin(response, origin),
+        None => vary_origin(response),
+    }
+}
+
+/// `OPTIONS /api/portal/{slug}/tickets`: the browser asks whether the site
+/// it is on may send the widget's JSON submission. Only the workspace's
+/// allowed origins, only POST, only the widget's headers.
+pub async fn preflight(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
+    let Some(origin) = request::header(req, "origin") else {
+        return Failure::Malformed("a CORS preflight needs an Origin header".into()).to_json();
+    };
+    let workspace = match workspace(portal, slug).await {
+        Ok(workspace) => workspace,
+        Err(failure) => return vary_origin(failure.to_json()),
+    };
+    if !workspace.allows_origin(origin) {
+        return vary_origin(Failure::OriginNotAllowed.to_json());
+    }
+    if request::header(req, "access-control-request-method") != Some("POST") {
+        return vary_origin(Failure::MethodNotAllowed.to_json());
+    }
+    let asked = request::header(req, "access-control-request-headers").unwrap_or("");
+    let unknown: Vec<String> = asked
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty() && !ALLOWED_HEADERS.contains(&h.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        let detail = format!("the widget API accepts no {} header", unknown.join(", "));
+        return vary_origin(Failure::Malformed(detail).to_json());
+    }
+    let mut response = allow_origin(respond::empty(StatusCode::NO_CONTENT), origin);
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, idempotency-key"));
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(PREFLIGHT_MAX_AGE_SECS));
+    response
+}
+
+/// `GET /portal/{slug}/logo`: the stored logo, under a CSP that keeps an SVG
+/// opened on its own from running anything.
+pub async fn logo(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
+    match portal.store.get_logo(slug).await {
+        Ok(Some(logo)) => {
+            let cache = cache_for(req, &logo.version);
+            let mut response = respond::asset(logo.format.content_type(), Body::Binary(logo.bytes), cache);
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(respond::LOGO_CSP));
+            response
+        }
+        Ok(None) => Failure::NotFound.to_page(Layout::neutral()),
+        Err(err) => unavailable(&err).to_page(Layout::neutral()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_tag_is_versioned_and_async() {
+        let slug = WorkspaceSlug::parse("demo").unwrap();
+        let tag = script_tag("https://support.example.com", &slug);
+        assert_eq!(
+            tag,
+            format!(
+                r#"<script src="https://support.example.com/portal/demo/widget.js?v={}" async></script>"#,
+                *WIDGET_VERSION
+            )
+        );
+        assert_eq!(WIDGET_VERSION.len(), 16);
+    }
+}
