@@ -111,12 +111,20 @@ pub fn form(req: &Request) -> Result<Form, Failure> {
 pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, Failure> {
     let bytes = checked_body(req, "application/json")?;
     let text = std::str::from_utf8(bytes).map_err(|_| Failure::Malformed("the body is not valid UTF-8".into()))?;
+    // serde also fills a struct from an array, field by field in order; every body
+    // of the API is an object, so `["ann@example.com"]` is malformed, not an email.
+    if !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        return Err(Failure::Malformed("the JSON body must be an object".into()));
+    }
     serde_json::from_str(text).map_err(|e| Failure::Malformed(format!("the JSON body is not valid: {e}")))
 }
 
-/// A request header as text, if present and printable.
+/// A request header as text, if present. A value that is not visible ASCII reads
+/// as "": present but unusable, so that it is refused like any other bad value
+/// instead of passing for an absent header (an ignored Idempotency-Key would make
+/// a client's retries create duplicates).
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+    req.headers().get(name).map(|v| v.to_str().unwrap_or(""))
 }
 
 #[cfg(test)]
