@@ -16,6 +16,8 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
 const BASE = (process.env.PORTAL_URL || 'http://127.0.0.1:3000').replace(/\/$/, '');
+// The demo host page: another origin, embedding the demo workspace's widget.
+const DEMO = (process.env.DEMO_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHOTS = resolve(repo, process.env.SCREENSHOT_DIR || 'artifacts/screenshots');
 const PORTALCTL = resolve(repo, process.env.PORTALCTL || 'target/debug/portalctl');
@@ -144,7 +146,9 @@ async function waitForMail(predicate, what) {
  */
 async function focused(page) {
   return page.evaluate(() => {
-    const el = document.activeElement;
+    // Into the widget's shadow root, where its own focus lives.
+    let el = document.activeElement;
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
     const style = getComputedStyle(el);
     const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
     const luminance = ([r, g, b]) => {
@@ -154,7 +158,7 @@ async function focused(page) {
     // The ring sits outside the element (outline-offset), so it is seen
     // against the first opaque background among the ancestors.
     let behind = [255, 255, 255];
-    for (let a = el.parentElement; a; a = a.parentElement) {
+    for (let a = el.parentElement || el.getRootNode().host; a; a = a.parentElement || a.getRootNode().host) {
       const c = rgb(getComputedStyle(a).backgroundColor);
       if (c.length === 3 || (c.length === 4 && c[3] > 0)) { behind = c.slice(0, 3); break; }
     }
@@ -419,6 +423,109 @@ test('an unknown or expired survey link shows the expired page', LIMIT, async (t
     await go(page, `/portal/demo/csat/${randomBytes(32).toString('hex')}`, 410);
     assert.equal(await page.textContent('h1'), 'This link has expired');
     await checkPage(page, 'link-expired', t);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the widget on another site: opened and sent with the keyboard, reference shown', LIMIT, async (t) => {
+  const { context, page } = await openPage();
+  try {
+    const response = await page.goto(DEMO + '/');
+    assert.equal(response.status(), 200);
+    assert.match(response.headers()['content-security-policy'], /style-src 'sha256-/, 'the host page forbids inline styles');
+    // Playwright's CSS locators reach into open shadow roots.
+    const w = (selector) => page.locator(`portal-support-widget ${selector}`);
+    const launcher = w('button.launcher');
+    await launcher.waitFor();
+    // The host page's loud styles (20px serif, a global !important button rule) stay outside.
+    const look = await launcher.evaluate((el) => {
+      const s = getComputedStyle(el);
+      return { size: s.fontSize, family: s.fontFamily, bg: s.backgroundColor, spacing: s.letterSpacing };
+    });
+    assert.equal(look.size, '16px', JSON.stringify(look));
+    assert.equal(look.bg, 'rgb(29, 78, 216)', JSON.stringify(look));
+    assert.equal(look.spacing, 'normal', JSON.stringify(look));
+    assert.doesNotMatch(look.family, /Georgia/);
+
+    // Tab through the host page to the Support button.
+    let f;
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Tab');
+      f = await focused(page);
+      if (/launcher/.test(f.id)) break;
+    }
+    assert.match(f.id, /launcher/, 'the Support button is reachable with Tab');
+    assertFocusVisible(f, 'the Support button');
+    const isOpen = () => w('dialog').evaluate((d) => d.open);
+    await page.keyboard.press('Enter');
+    assert.ok(await isOpen(), 'Enter opens the dialog');
+    assert.equal((await focused(page)).id, 'f-name', 'focus moves into the dialog, to the first field');
+    const labelledBy = await w('dialog').getAttribute('aria-labelledby');
+    assert.equal(await w(`#${labelledBy}`).textContent(), 'Demo Workspace support', 'the dialog is labelled');
+
+    // Escape closes it and gives focus back to the button; Enter opens it again.
+    await page.keyboard.press('Escape');
+    assert.equal(await isOpen(), false, 'Escape closes the dialog');
+    assert.match((await focused(page)).id, /launcher/, 'focus returns to the Support button');
+    await page.keyboard.press('Enter');
+    assert.equal((await focused(page)).id, 'f-name');
+
+    // The dialog passes axe (inside the shadow root), and so does the page around it.
+    await page.evaluate(AXE_SOURCE);
+    const { violations } = await page.evaluate(() => window.axe.run(
+      { include: [{ fromShadowDom: ['portal-support-widget', 'dialog'] }] }, { resultTypes: ['violations'] }));
+    assert.deepEqual(violations.map((v) => `${v.impact} ${v.id}: ${v.help}`), [], 'axe inside the dialog');
+    await checkPage(page, 'widget-open', t);
+
+    // Fill it in with the keyboard, leaving the subject out first: the field
+    // error comes back from the same rules as the form, and focus goes to it.
+    await page.keyboard.type('Willa Widget');
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).id, 'f-email');
+    await page.keyboard.type('willa@example.com');
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).id, 'f-subject');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('portal-support-widget').shadowRoot
+      .getElementById('f-subject').getAttribute('aria-invalid') === 'true');
+    assert.equal((await focused(page)).id, 'f-subject', 'focus moves to the field to fix');
+    assert.match(await w('#f-subject-error').textContent(), /\S/);
+    assert.match(await w('#f-subject').getAttribute('aria-describedby'), /f-subject-error/);
+    assert.equal(await w('#f-name').inputValue(), 'Willa Widget', 'what was typed is kept');
+    // That 422 was the point; any other failed request still counts.
+    page.problems = page.problems.filter((p) => !/\/api\/portal\/demo\/tickets: 422$/.test(p));
+    await page.keyboard.type('Sent from the widget');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Typed on another site.');
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).id, 'f-type');
+    await page.keyboard.press('ArrowDown'); // Support Request → General Inquiry
+    await page.keyboard.press('Tab');
+    f = await focused(page);
+    assert.match(f.id, /primary/, 'the submit button comes next');
+    assertFocusVisible(f, 'Submit ticket');
+    // Focus is trapped: Tab from the last stop wraps to the first (Close), Shift+Tab back.
+    await page.keyboard.press('Tab');
+    assert.match((await focused(page)).id, /close/, 'Tab wraps inside the dialog');
+    await page.keyboard.press('Shift+Tab');
+    assert.match((await focused(page)).id, /primary/, 'Shift+Tab wraps back');
+    await page.keyboard.press('Enter');
+
+    // The reference, with a link to the tracking page.
+    const ref = w('.ref');
+    await page.waitForFunction(() => /TKT-\d{4,}/.test(
+      document.querySelector('portal-support-widget').shadowRoot.querySelector('.ref').textContent));
+    const reference = (await ref.textContent()).trim();
+    const track = w('a.button');
+    assert.equal((await track.textContent()).trim(), 'Track Ticket');
+    assert.equal(await track.getAttribute('href'), `${BASE}/portal/demo/tickets/${reference}`);
+    assert.equal((await focused(page)).id, 'h3', 'focus moves to the confirmation heading');
+    await checkPage(page, 'widget-sent', t);
+    const ticket = JSON.parse(portalctl('--json', 'ticket', 'show', 'demo', reference));
+    assert.equal(ticket.subject, 'Sent from the widget');
+    assert.equal(ticket.type, 'General Inquiry');
+    assert.equal(ticket.email, 'willa@example.com');
   } finally {
     await context.close();
   }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The portal pages as a customer meets them: journeys and accessibility checks in
 # headless Chromium (browser/portal.test.mjs, node's test runner) against a local
-# stack of its own. Screenshots of every page at 375 and 1280 px go to
-# artifacts/screenshots/; the stack's log to target/browser-test/stack.log.
+# stack of its own, with the widget on its demo host page (a second origin).
+# Screenshots of every page at 375 and 1280 px go to artifacts/screenshots/; the
+# stack's log to target/browser-test/stack.log.
 #
 #   bash infra/browser-test.sh          (make test runs it after cargo test)
 #
@@ -47,9 +48,12 @@ fi
 # A stack of our own on free ports, with its own portalctl file, stopped however we exit.
 port="$(free_port)"
 moto_port="$(free_port)"
+demo_port="$(free_port)"
 base="http://127.0.0.1:$port"
+demo_url="http://127.0.0.1:$demo_port"
 env_file="target/browser-stack.env"
-PORT="$port" MOTO_PORT="$moto_port" PORTAL_LOCAL_ENV_FILE="$env_file" bash infra/run.sh >"$out/stack.log" 2>&1 &
+PORT="$port" MOTO_PORT="$moto_port" DEMO_PORT="$demo_port" PORTAL_LOCAL_ENV_FILE="$env_file" \
+  bash infra/run.sh >"$out/stack.log" 2>&1 &
 stack_pid=$!
 stop_stack() {
   kill -TERM "$stack_pid" 2>/dev/null || true
@@ -70,7 +74,7 @@ curl -fsS -o /dev/null "$base/portal/demo/submit" || fail "the stack did not ans
 
 rm -rf artifacts/screenshots
 echo "== browser tests (node --test browser/portal.test.mjs)"
-PORTAL_URL="$base" STACK_ENV_FILE="$env_file" PORTALCTL="target/debug/portalctl" \
+PORTAL_URL="$base" DEMO_URL="$demo_url" STACK_ENV_FILE="$env_file" PORTALCTL="target/debug/portalctl" \
   SCREENSHOT_DIR="artifacts/screenshots" CHROMIUM="$chromium" \
   node --test browser/portal.test.mjs
 echo "== screenshots in artifacts/screenshots/"

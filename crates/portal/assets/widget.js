@@ -39,10 +39,12 @@
     return ':host{all:initial!important;display:block!important}' +
       '*{box-sizing:border-box}' +
       '.launcher,dialog{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24}' +
-      'button,input,select,textarea,a.button{font:inherit;color:inherit}' +
+      'button,input,select,textarea{font:inherit;color:inherit}a.button{font:inherit}' +
       '.launcher{position:fixed;right:20px;bottom:20px;z-index:2147483647;background:' + accent +
       ';color:#fff;border:2px solid #fff;border-radius:999px;padding:12px 22px;font-weight:700;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.3)}' +
       ':focus-visible{outline:3px solid #1b1f24;outline-offset:2px;box-shadow:0 0 0 2px #fff}' +
+      // Headings take focus only so screen readers announce them: no ring.
+      '[tabindex="-1"]:focus{outline:none;box-shadow:none}' +
       'dialog{width:min(460px,calc(100vw - 16px));max-height:calc(100vh - 16px);overflow:auto;padding:0;border:1px solid #cbd2da;border-radius:12px;background:#fff}' +
       'dialog::backdrop{background:rgba(15,23,42,.55)}' +
       '.head{display:flex;align-items:center;gap:12px;padding:14px 16px;border-bottom:1px solid #cbd2da}' +

@@ -3,6 +3,7 @@
 //! emulator through `AWS_ENDPOINT_URL`.
 
 pub mod apigw;
+pub mod demo_host;
 pub mod httpc;
 pub mod mail;
 pub mod proxy;

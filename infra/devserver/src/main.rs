@@ -1,5 +1,6 @@
 //! `make run`: provisions the local stack on the emulator, seeds `demo`, and
-//! serves every route at http://127.0.0.1:3000 until Ctrl-C or SIGTERM.
+//! serves every route at http://127.0.0.1:3000, and the demo host page that
+//! embeds the widget at http://127.0.0.1:8080, until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +26,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse()
         .map_err(|_| format!("AWS_ENDPOINT_URL must look like http://127.0.0.1:5000, not {endpoint}"))?;
     let port: u16 = env_or("PORT", "3000").parse().map_err(|_| "PORT must be a port number")?;
+    let demo_port: u16 = env_or("DEMO_PORT", &devserver::seed::DEMO_HOST_PORT.to_string())
+        .parse()
+        .map_err(|_| "DEMO_PORT must be a port number")?;
     let base_url = env_or("PORTAL_BASE_URL", &format!("http://127.0.0.1:{port}"));
     let sender = env_or("MAIL_FROM", "support@portal.example");
     let names = StackNames::with_prefix(&env_or("STACK_PREFIX", "local-"));
@@ -33,15 +37,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provisioned = provision(&clients, &names, &sender, VISIBILITY_TIMEOUT_SECS).await?;
     let config = Config::for_stack(&names, &provisioned, &base_url, &sender);
     let portal = Arc::new(Portal::new(config, clients));
-    devserver::seed::seed_demo(&portal.store).await?;
+    let demo_host = devserver::seed::demo_host_origin(demo_port);
+    devserver::seed::seed_demo_for_host(&portal.store, &demo_host).await?;
     let worker = Arc::new(portal::worker::Worker::new((*portal).clone())?);
     tokio::spawn(devserver::sqs_trigger::run(worker, provisioned.queue_url.clone(), 4));
 
     write_local_stack_file(&portal.config, &endpoint)?;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = devserver::server::listen(port)?;
+    // A second origin, on loopback only, standing in for a customer's website.
+    // A busy default port only costs the demo page (another stack may hold it);
+    // a port asked for with DEMO_PORT must be served.
+    let demo = match tokio::net::TcpListener::bind(("127.0.0.1", demo_port)).await {
+        Ok(demo_listener) => {
+            tokio::spawn(devserver::demo_host::serve(demo_listener, base_url.clone(), std::future::pending()));
+            format!("widget demo: {demo_host}/")
+        }
+        Err(err) if std::env::var_os("DEMO_PORT").is_some() => {
+            return Err(format!("cannot serve the demo host page on DEMO_PORT={demo_port}: {err}").into());
+        }
+        Err(err) => format!("no widget demo: port {demo_port} is busy ({err}); set DEMO_PORT"),
+    };
     let server = DevServer { portal: portal.clone(), emulator };
     println!(
-        "Customer Portal is running: {base_url}/portal/demo/submit  (mail: {base_url}/_dev/mail)  Ctrl-C stops it."
+        "Customer Portal is running: {base_url}/portal/demo/submit  (mail: {base_url}/_dev/mail)  {demo}  \
+         Ctrl-C stops it."
     );
     serve(listener, server, shutdown_signal()).await;
     println!("stopped");
