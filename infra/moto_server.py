@@ -29,6 +29,11 @@ class SerializedDynamoDB:
         return self.app(environ, start_response)
 
 
+# werkzeug listens with a backlog of 128; bursts of a thousand clients overflow it.
+import werkzeug.serving
+
+werkzeug.serving.BaseWSGIServer.request_queue_size = 4096
+
 _run_simple = moto_server.run_simple
 
 

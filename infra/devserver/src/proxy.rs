@@ -12,7 +12,6 @@ use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::TcpListener;
 
 use crate::httpc;
 
@@ -69,7 +68,7 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Listens on a random loopback port and forwards to `upstream`.
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = crate::server::listen(0)?;
         let proxy = Self { addr: listener.local_addr()?, calls: Arc::default(), rule: Arc::default() };
         let serving = proxy.clone();
         tokio::spawn(async move {

@@ -36,6 +36,15 @@ pub async fn invoke(
     portal::web::handle(function, portal, request).await
 }
 
+/// A loopback listener with a deep accept queue: load tests open a thousand
+/// connections at once, more than the usual backlog of 1024 absorbs.
+pub fn listen(port: u16) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+    socket.listen(4096)
+}
+
 /// Accepts connections until `shutdown` completes.
 pub async fn serve(listener: TcpListener, server: DevServer, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);

@@ -59,7 +59,7 @@ impl Stack {
         let names = StackNames::with_prefix(&format!("t{}-", ulid::Ulid::new().to_string().to_lowercase()));
         let sender = "support@portal.example";
         let provisioned = provision(&clients, &names, sender, 2).await.expect("provision the stack on the emulator");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = devserver::server::listen(0).unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = Config::for_stack(&names, &provisioned, &format!("http://{addr}"), sender);
         tune(&mut config);
@@ -81,6 +81,28 @@ impl Stack {
     pub async fn drain(&self) {
         let worker = self.worker();
         while devserver::sqs_trigger::deliver_once(&worker, &self.provisioned.queue_url, 0).await.unwrap() > 0 {}
+    }
+
+    /// Runs `pollers` workers (like Lambda scaling out) until `done` holds, or panics after `limit`.
+    pub async fn drain_until(&self, pollers: usize, limit: std::time::Duration, done: impl Fn(&Stack) -> bool) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !done(self) {
+            assert!(tokio::time::Instant::now() < deadline, "worker did not finish within {limit:?}");
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..pollers {
+                let worker = self.worker();
+                let queue = self.provisioned.queue_url.clone();
+                tasks.spawn(async move { devserver::sqs_trigger::deliver_once(&worker, &queue, 0).await.unwrap() });
+            }
+            let mut received = 0;
+            while let Some(n) = tasks.join_next().await {
+                received += n.unwrap();
+            }
+            if received == 0 {
+                // Failed records come back after the visibility timeout.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        }
     }
 
     pub fn emails_to(&self, address: &str) -> Vec<SentEmail> {
