@@ -23,6 +23,9 @@ use serde_json::Value;
 
 type Error = Box<dyn std::error::Error>;
 
+/// Tickets the reply benchmark spreads its replies over.
+const REPLY_POOL: usize = 50;
+
 /// One function under test and how to make its n-th realistic event.
 struct Target {
     name: &'static str,
@@ -206,7 +209,11 @@ async fn main() -> Result<(), Error> {
         ..Default::default()
     };
     let ticket = NewTicket::parse(&input).map_err(|e| format!("{e:?}"))?;
-    let receipt = portal.submit_ticket(&demo, ticket, "10.255.255.255", None).await?;
+    let receipt = portal.submit_ticket(&demo, ticket.clone(), "10.255.255.255", None).await?;
+    // Replies spread over a pool of tickets, as real traffic does.
+    for n in 1..REPLY_POOL {
+        portal.submit_ticket(&demo, ticket.clone(), &format!("10.255.254.{n}"), None).await?;
+    }
 
     let proxy = FaultProxy::start(emulator).await?;
     let env = |aws_endpoint: &str, function: &str| -> Vec<(String, String)> {
@@ -255,7 +262,14 @@ async fn main() -> Result<(), Error> {
         Target {
             name: "reply",
             event: Box::new(move |i| {
-                with(reply.clone(), |e| e["headers"]["idempotency-key"] = Value::String(format!("bench-reply-{i:08}")))
+                with(reply.clone(), |e| {
+                    let reference = format!("TKT-{:04}", i % REPLY_POOL + 1);
+                    e["headers"]["idempotency-key"] = Value::String(format!("bench-reply-{i:08}"));
+                    e["pathParameters"]["ref"] = Value::String(reference.clone());
+                    let path = format!("/api/portal/demo/tickets/{reference}/replies");
+                    e["rawPath"] = Value::String(path.clone());
+                    e["requestContext"]["http"]["path"] = Value::String(path);
+                })
             }),
         },
         Target { name: "csat", event: Box::new(move |_| csat.clone()) },
