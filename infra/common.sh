@@ -7,6 +7,7 @@ export AWS_DEFAULT_REGION="$AWS_REGION"
 unset AWS_PROFILE AWS_SESSION_TOKEN
 # moto answers 500 when concurrent transactions race inside it (it deep-copies
 # a table another thread is writing); the SDK retries 500s, give it room.
+export SAM_CLI_TELEMETRY=0
 export AWS_MAX_ATTEMPTS="${AWS_MAX_ATTEMPTS:-10}"
 
 free_port() {

@@ -59,7 +59,7 @@ async fn a_thousand_concurrent_submissions_make_a_thousand_tickets_and_emails() 
     let expected: BTreeSet<String> = (1..=1000).map(|n| tkt(n).to_string()).collect();
     assert_eq!(references, expected, "contiguous TKT-0001..TKT-1000");
 
-    stack.drain_until(4, Duration::from_secs(300), |s| confirmations(s).len() >= 1000).await;
+    stack.drain_until(4, Duration::from_secs(600), |s| confirmations(s).len() >= 1000).await;
     // A last pass: nothing further may be sent.
     stack.drain().await;
     let sent = confirmations(&stack);
