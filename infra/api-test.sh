@@ -8,7 +8,8 @@
 #   bash infra/api-test.sh          (make test runs it after cargo test)
 #
 # API_TEST_MAX_EXAMPLES (default 40 per operation and phase) and API_TEST_SEED
-# (default fixed, so a failure reproduces) tune the run; reports go to target/api-test/.
+# (default fixed, so a failure reproduces) tune the run; reports go to target/api-test/
+# (every request and answer in requests.har).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -27,12 +28,16 @@ if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.versio
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-# A stack of our own on free ports, with its own portalctl file, stopped however we exit.
+# A stack of our own on free ports (the demo host page too: its origin is the one
+# site `demo` lets use the widget), with its own portalctl file, stopped however we exit.
 port="$(free_port)"
 moto_port="$(free_port)"
+demo_port="$(free_port)"
 base="http://127.0.0.1:$port"
+widget_origin="http://127.0.0.1:$demo_port"
 env_file="target/api-stack-$port.env"
-PORT="$port" MOTO_PORT="$moto_port" PORTAL_LOCAL_ENV_FILE="$env_file" bash infra/run.sh >"$out/stack.log" 2>&1 &
+PORT="$port" MOTO_PORT="$moto_port" DEMO_PORT="$demo_port" PORTAL_LOCAL_ENV_FILE="$env_file" \
+  bash infra/run.sh >"$out/stack.log" 2>&1 &
 stack_pid=$!
 stop_stack() {
   kill -TERM "$stack_pid" 2>/dev/null || true
@@ -115,11 +120,20 @@ values = ["ann@example.com", " ANN@Example.com "]
 values = ["$rated_token", "$open_token"]
 [dictionaries.rating-tokens]
 values = ["$rated_token"]
+[dictionaries.origins]
+values = ["$widget_origin"]
+[dictionaries.preflight-methods]
+values = ["POST"]
+[dictionaries.preflight-headers]
+values = ["content-type, idempotency-key", "Content-Type"]
 
 [parameters]
 "path.slug" = { dictionary = "slugs", probability = 0.5 }
 "path.ref" = { dictionary = "refs", probability = 0.5 }
 "body.email" = { dictionary = "emails", probability = 0.5 }
+"header.Origin" = { dictionary = "origins", probability = 0.5 }
+"header.Access-Control-Request-Method" = { dictionary = "preflight-methods", probability = 0.5 }
+"header.Access-Control-Request-Headers" = { dictionary = "preflight-headers", probability = 0.5 }
 
 # Reading never uses a link, answering does: keep one survey open all run long.
 [[operations]]
@@ -130,9 +144,11 @@ include-operation-id = "rateTicket"
 parameters = { "path.token" = { dictionary = "rating-tokens", probability = 0.5 } }
 
 # Invalid input must be refused with a 4xx the document lists for it. A malformed
-# survey token is "link expired" (410) by design: one answer for every bad link.
+# survey token is "link expired" (410) by design: one answer for every bad link;
+# a site the workspace does not allow is refused (403) before its body is judged;
+# and a filled honeypot is dropped with a bot's thank-you (202), nothing stored.
 [checks.negative_data_rejection]
-expected-statuses = [400, 404, 410, 413, 415, 422, 429]
+expected-statuses = [202, 400, 403, 404, 405, 410, 413, 415, 422, 429]
 
 # Expected here, not problems: most generated data is refused by design (random
 # tokens, unknown tickets), and after ten submissions the address is rate limited.
@@ -147,7 +163,7 @@ EOF
 # schemathesis' threads trip a CPython 3.11 bug ("AST constructor recursion depth
 # mismatch") now and then, and one worker finishes in seconds anyway.
 checks="not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance,response_headers_conformance,negative_data_rejection"
-rm -f "$out/schemathesis.json" "$out/junit.xml"
+rm -f "$out/schemathesis.json" "$out/junit.xml" "$out/requests.har"
 echo "== schemathesis $SCHEMATHESIS_VERSION: $spec against $base (checks: $checks; seed $seed; $max_examples examples per operation and phase)"
 set +e
 timeout 170 .venv/bin/schemathesis --config-file "$config" run "$spec" \
@@ -160,7 +176,8 @@ timeout 170 .venv/bin/schemathesis --config-file "$config" run "$spec" \
   --request-timeout 10 \
   --generation-database none \
   --no-color \
-  --report junit,json --report-junit-path "$out/junit.xml" --report-json-path "$out/schemathesis.json" \
+  --report junit,json,har --report-junit-path "$out/junit.xml" --report-json-path "$out/schemathesis.json" \
+  --report-har-path "$out/requests.har" \
   2>&1 | tee "$out/schemathesis.txt"
 status=${PIPESTATUS[0]}
 set -e

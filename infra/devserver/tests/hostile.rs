@@ -828,6 +828,11 @@ async fn headers_cannot_steer_links_addresses_or_idempotency() {
         );
         assert!(refused["fields"]["Idempotency-Key"].is_string(), "{what}");
     }
+    // An Origin header that is not text is a site nobody allowed, not a missing header.
+    let unreadable = [("Origin", "https://\u{e9}vil.example")];
+    let refused = json_from(&stack, client_ip(2), SUBMIT, &body, &unreadable).await;
+    assert_refused(&refused, 403, "origin_not_allowed", "non-ASCII Origin");
+    assert!(refused.header("access-control-allow-origin").is_none());
     assert_eq!(stack.ticket_count().await, 1);
 
     // Every answer, refusals included, carries the headers that keep it out of caches,
