@@ -239,17 +239,7 @@ async fn concurrent_replies_and_a_resolve_keep_every_comment_and_a_consistent_st
         let addr = stack.addr;
         tasks.spawn(async move {
             let body = json!({"email": "ann@example.com", "message": format!("reply {i}")});
-            devserver::httpc::send(
-                addr,
-                Some(client_ip(100 + i)),
-                "POST",
-                "/api/portal/demo/tickets/TKT-0001/replies",
-                &[("Content-Type", "application/json")],
-                body.to_string().as_bytes(),
-            )
-            .await
-            .unwrap()
-            .status
+            post_json_to(addr, client_ip(100 + i), "/api/portal/demo/tickets/TKT-0001/replies", &body, &[]).await.status
         });
     }
     let agent = stack.portal.agent(&demo(), "sam").await.unwrap();

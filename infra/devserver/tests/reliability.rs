@@ -38,16 +38,7 @@ async fn a_thousand_concurrent_submissions_make_a_thousand_tickets_and_emails() 
         tasks.spawn(async move {
             let body =
                 json!({"name": format!("User {i}"), "email": format!("user{i}@example.com"), "subject": "Burst"});
-            let response = devserver::httpc::send(
-                addr,
-                Some(client_ip(i)),
-                "POST",
-                "/api/portal/demo/tickets",
-                &[("Content-Type", "application/json")],
-                body.to_string().as_bytes(),
-            )
-            .await
-            .unwrap();
+            let response = post_json_to(addr, client_ip(i), "/api/portal/demo/tickets", &body, &[]).await;
             assert_eq!(response.status, 201, "{}", response.text());
             serde_json::from_slice::<Value>(&response.body).unwrap()["reference"].as_str().unwrap().to_owned()
         });
@@ -76,17 +67,7 @@ async fn fifty_concurrent_submissions_from_one_address_admit_exactly_ten() {
         let addr = stack.addr;
         tasks.spawn(async move {
             let body = json!({"name": "Flood", "email": format!("f{i}@example.com"), "subject": "Burst"});
-            devserver::httpc::send(
-                addr,
-                Some(client_ip(999)),
-                "POST",
-                "/api/portal/demo/tickets",
-                &[("Content-Type", "application/json")],
-                body.to_string().as_bytes(),
-            )
-            .await
-            .unwrap()
-            .status
+            post_json_to(addr, client_ip(999), "/api/portal/demo/tickets", &body, &[]).await.status
         });
     }
     let mut statuses: HashMap<u16, usize> = HashMap::new();

@@ -222,16 +222,7 @@ async fn two_hundred_concurrent_submissions_get_two_hundred_contiguous_numbers()
         tasks.spawn(async move {
             let email = format!("user{i}@example.com");
             let body = json!({"name": format!("User {i}"), "email": email, "subject": "Load"});
-            let response = devserver::httpc::send(
-                addr,
-                Some(client_ip(i)),
-                "POST",
-                "/api/portal/demo/tickets",
-                &[("Content-Type", "application/json")],
-                body.to_string().as_bytes(),
-            )
-            .await
-            .unwrap();
+            let response = post_json_to(addr, client_ip(i), "/api/portal/demo/tickets", &body, &[]).await;
             assert_eq!(response.status, 201, "{}", response.text());
             let body: Value = serde_json::from_slice(&response.body).unwrap();
             body["reference"].as_str().unwrap().to_owned()
@@ -256,16 +247,7 @@ async fn thirty_concurrent_submissions_from_one_address_admit_exactly_ten() {
             let body = json!({"name": "Flood", "email": format!("f{i}@example.com"), "subject": "Burst"});
             // A spoofed forwarding header must change nothing.
             let spoof = format!("10.0.0.{i}");
-            devserver::httpc::send(
-                addr,
-                Some(client_ip(7)),
-                "POST",
-                "/api/portal/demo/tickets",
-                &[("Content-Type", "application/json"), ("X-Forwarded-For", &spoof)],
-                body.to_string().as_bytes(),
-            )
-            .await
-            .unwrap()
+            post_json_to(addr, client_ip(7), "/api/portal/demo/tickets", &body, &[("X-Forwarded-For", &spoof)]).await
         });
     }
     let mut admitted = 0;

@@ -138,9 +138,7 @@ impl Stack {
         body: &serde_json::Value,
         headers: &[(&str, &str)],
     ) -> HttpResponse {
-        let mut all = vec![("Content-Type", "application/json")];
-        all.extend_from_slice(headers);
-        httpc::send(self.addr, Some(source), "POST", path, &all, body.to_string().as_bytes()).await.unwrap()
+        post_json_to(self.addr, source, path, body, headers).await
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> HttpResponse {
@@ -213,4 +211,18 @@ pub fn form_key(html: &str) -> String {
 
 pub fn ticket_fields<'a>(name: &'a str, email: &'a str, subject: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![("name", name), ("email", email), ("subject", subject), ("description", ""), ("type", "support_request")]
+}
+
+/// POSTs JSON from `source` to the dev server at `addr`; a free function so
+/// spawned tasks (load tests) can use it without borrowing the stack.
+pub async fn post_json_to(
+    addr: SocketAddr,
+    source: IpAddr,
+    path: &str,
+    body: &serde_json::Value,
+    headers: &[(&str, &str)],
+) -> HttpResponse {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    httpc::send(addr, Some(source), "POST", path, &all, body.to_string().as_bytes()).await.unwrap()
 }
