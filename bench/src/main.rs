@@ -108,7 +108,7 @@ impl Process {
     }
 
     async fn invoke(&self, event: &Value) -> Result<Vec<u8>, Error> {
-        match self.api.invoke(event.to_string().as_bytes(), Duration::from_secs(30)).await? {
+        match self.api.invoke(event.to_string().as_bytes(), Duration::from_secs(120)).await? {
             Outcome::Response(body) => Ok(body),
             Outcome::Error(body) => Err(format!("function error: {}", String::from_utf8_lossy(&body)).into()),
         }
