@@ -89,8 +89,9 @@ fn percent_decode(raw: &[u8]) -> Result<String, Failure> {
         match raw[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = raw.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
+                // Exactly two hex digits: from_str_radix alone would also take "+D" as 13.
+                let hex = raw.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+                let byte = hex.and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
                 match byte {
                     Some(b) => out.push(b),
                     None => return Err(Failure::Malformed("a percent escape in the form is broken".into())),
@@ -143,5 +144,8 @@ mod tests {
         assert!(matches!(Form::parse(b"name=%FF%FE"), Err(Failure::Malformed(_))));
         assert!(matches!(Form::parse(b"name=%G1"), Err(Failure::Malformed(_))));
         assert!(matches!(Form::parse(b"name=%4"), Err(Failure::Malformed(_))));
+        // Found by fuzz/: a sign is not a hex digit ("%+D" once decoded to a carriage return).
+        assert!(matches!(Form::parse(b"name=%+D"), Err(Failure::Malformed(_))));
+        assert!(matches!(Form::parse(b"name=%-1"), Err(Failure::Malformed(_))));
     }
 }
