@@ -20,7 +20,7 @@ cargo test --workspace --all-targets
 
 # The release Lambda binaries (lambda-check), then suites that drive a running local stack
 # (each starts its own with infra/run.sh on free ports).
-for suite in infra/lambda-check.sh infra/api-test.sh infra/browser-test.sh; do
+for suite in infra/lambda-check.sh infra/api-test.sh infra/browser-test.sh infra/fuzz.sh; do
   if [ -f "$suite" ]; then
     echo "== $suite"
     bash "$suite"

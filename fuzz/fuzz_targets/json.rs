@@ -1,0 +1,82 @@
+//! JSON bodies: the submit API's body (same shape as `SubmitJson` in
+//! web/submit.rs) through the handlers' JSON gate and the submission rules,
+//! the reply/track/rating bodies, and worker messages (`PortalEvent`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use portal::domain::SubmissionInput;
+use portal::web::request;
+use serde::Deserialize;
+
+/// Field for field the private `SubmitJson` of web/submit.rs.
+#[derive(Debug, Deserialize)]
+struct SubmitJson {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, rename = "type")]
+    ticket_type: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    website: Option<String>,
+}
+
+/// The reply, track and rating bodies, merged: every field is optional.
+#[derive(Debug, Deserialize)]
+struct OtherJson {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    rating: serde_json::Value,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+fuzz_target!(|data: &[u8]| {
+    let req = http::Request::builder()
+        .method("POST")
+        .header("content-type", "application/json")
+        .body(lambda_http::Body::Binary(data.to_vec()))
+        .expect("a request");
+
+    if let Ok(body) = request::json::<SubmitJson>(&req) {
+        // The gate only lets objects through.
+        let text = std::str::from_utf8(data).expect("accepted bodies are UTF-8");
+        assert!(text.trim_start().starts_with('{'), "{text:?}");
+        let input = SubmissionInput {
+            name: body.name,
+            email: body.email,
+            subject: body.subject,
+            description: body.description.unwrap_or_default(),
+            ticket_type: body.ticket_type.unwrap_or_default(),
+        };
+        portal_fuzz::check_submission(&input);
+    }
+
+    if let Ok(body) = request::json::<OtherJson>(&req) {
+        let rating = match &body.rating {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            _ => String::new(),
+        };
+        for raw in [body.email.as_str(), body.message.as_str(), rating.as_str(), body.comment.as_deref().unwrap_or("")]
+        {
+            portal_fuzz::check_fields(raw);
+        }
+    }
+
+    if let Ok(text) = std::str::from_utf8(data) {
+        portal_fuzz::check_event(text);
+        // SubmissionInput itself is also read from JSON (serde default on every field).
+        if let Ok(input) = serde_json::from_str::<SubmissionInput>(text) {
+            portal_fuzz::check_submission(&input);
+        }
+    }
+});
