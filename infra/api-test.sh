@@ -28,37 +28,15 @@ if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.versio
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-# A stack of our own on free ports (the demo host page too: its origin is the one
-# site `demo` lets use the widget), with its own portalctl file, stopped however we exit.
-port="$(free_port)"
-moto_port="$(free_port)"
-demo_port="$(free_port)"
-base="http://127.0.0.1:$port"
-widget_origin="http://127.0.0.1:$demo_port"
-env_file="target/api-stack-$port.env"
-PORT="$port" MOTO_PORT="$moto_port" DEMO_PORT="$demo_port" PORTAL_LOCAL_ENV_FILE="$env_file" \
-  bash infra/run.sh >"$out/stack.log" 2>&1 &
-stack_pid=$!
-stop_stack() {
-  kill -TERM "$stack_pid" 2>/dev/null || true
-  wait "$stack_pid" 2>/dev/null || true
-}
-trap stop_stack EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 fail() {
   echo "api-test: FAILED: $*" >&2
   exit 1
 }
 
-echo "== starting a local stack at $base (log: $out/stack.log)"
-for _ in $(seq 1 600); do
-  if curl -fsS -o /dev/null "$base/portal/demo/submit" 2>/dev/null; then break; fi
-  kill -0 "$stack_pid" 2>/dev/null || { tail -n 20 "$out/stack.log" >&2; fail "the stack did not start"; }
-  sleep 0.5
-done
-curl -fsS -o /dev/null "$base/portal/demo/submit" || fail "the stack did not answer within 5 minutes"
+# A stack of our own (the demo host page too: its origin is the one site `demo`
+# lets use the widget).
+start_private_stack api "$out/stack.log" || fail "the local stack did not come up"
+widget_origin="$demo_url"
 
 # Known-good values, so that success answers are checked too, not only refusals:
 # TKT-0001 and TKT-0003 resolved (their survey tokens read from the dev mailbox;

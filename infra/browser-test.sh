@@ -46,30 +46,7 @@ fi
 [ -x target/debug/portalctl ] || cargo build --quiet -p portalctl
 
 # A stack of our own on free ports, with its own portalctl file, stopped however we exit.
-port="$(free_port)"
-moto_port="$(free_port)"
-demo_port="$(free_port)"
-base="http://127.0.0.1:$port"
-demo_url="http://127.0.0.1:$demo_port"
-env_file="target/browser-stack.env"
-PORT="$port" MOTO_PORT="$moto_port" DEMO_PORT="$demo_port" PORTAL_LOCAL_ENV_FILE="$env_file" \
-  bash infra/run.sh >"$out/stack.log" 2>&1 &
-stack_pid=$!
-stop_stack() {
-  kill -TERM "$stack_pid" 2>/dev/null || true
-  wait "$stack_pid" 2>/dev/null || true
-}
-trap stop_stack EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-echo "== starting a local stack at $base (log: $out/stack.log)"
-for _ in $(seq 1 600); do
-  if curl -fsS -o /dev/null "$base/portal/demo/submit" 2>/dev/null; then break; fi
-  kill -0 "$stack_pid" 2>/dev/null || { tail -n 20 "$out/stack.log" >&2; fail "the stack did not start"; }
-  sleep 0.5
-done
-curl -fsS -o /dev/null "$base/portal/demo/submit" || fail "the stack did not answer within 5 minutes"
+start_private_stack browser "$out/stack.log" || fail "the local stack did not come up"
 [ -s "$env_file" ] || fail "the stack wrote no $env_file"
 
 rm -rf artifacts/screenshots

@@ -13,3 +13,40 @@ export AWS_MAX_ATTEMPTS="${AWS_MAX_ATTEMPTS:-10}"
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# A private copy of the local stack (what `make run` starts) for a test suite: free
+# ports, its own portalctl file, stopped however the calling script exits. Sets
+# `base`, `demo_url`, `env_file` and `stack_pid`; returns once the form answers.
+#   start_private_stack NAME LOG || fail "..."
+start_private_stack() {
+  local name="$1" log="$2" port moto_port demo_port
+  port="$(free_port)"
+  moto_port="$(free_port)"
+  demo_port="$(free_port)"
+  base="http://127.0.0.1:$port"
+  demo_url="http://127.0.0.1:$demo_port"
+  env_file="target/$name-stack-$port.env"
+  PORT="$port" MOTO_PORT="$moto_port" DEMO_PORT="$demo_port" PORTAL_LOCAL_ENV_FILE="$env_file" \
+    bash infra/run.sh >"$log" 2>&1 &
+  stack_pid=$!
+  trap stop_private_stack EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  echo "== starting a local stack at $base (log: $log)"
+  for _ in $(seq 1 600); do
+    if curl -fsS -o /dev/null "$base/portal/demo/submit" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$stack_pid" 2>/dev/null; then
+      tail -n 20 "$log" >&2
+      echo "the stack did not start" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "the stack did not answer within 5 minutes" >&2
+  return 1
+}
+
+stop_private_stack() {
+  kill -TERM "$stack_pid" 2>/dev/null || true
+  wait "$stack_pid" 2>/dev/null || true
+}
