@@ -3,33 +3,18 @@
 
 mod support;
 
-use clap::Parser;
 use portal::domain::secrets::{new_link_token, token_hash};
 use portal::domain::time::now_unix;
 use portal::store::worker::LinkToken;
 use serde_json::{json, Value};
 use support::*;
 
-/// Runs portalctl in-process against the stack, returning (exit code, output).
-async fn portalctl(stack: &Stack, args: &[&str]) -> (i32, String) {
-    let cli = portalctl::Cli::parse_from(std::iter::once("portalctl").chain(args.iter().copied()));
-    let mut out = Vec::new();
-    let code = match portalctl::run(&cli, &stack.portal, &mut out).await {
-        Ok(()) => 0,
-        Err(err) => {
-            out.extend_from_slice(err.to_string().as_bytes());
-            err.exit_code()
-        }
-    };
-    (code, String::from_utf8(out).unwrap())
-}
-
 async fn resolved_ticket_with_survey_link(stack: &Stack) -> String {
     let body = json!({"name": "Ann Lee", "email": "ann@example.com", "subject": "Printer"});
     assert_eq!(stack.post_json("/api/portal/demo/tickets", &body).await.status, 201);
     stack.drain().await;
     let (code, out) =
-        portalctl(stack, &["ticket", "resolve", "demo", "TKT-0001", "--resolution", "Replaced the toner."]).await;
+        stack.portalctl(&["ticket", "resolve", "demo", "TKT-0001", "--resolution", "Replaced the toner."]).await;
     assert_eq!(code, 0, "{out}");
     stack.drain().await;
     let survey = stack
@@ -76,16 +61,16 @@ async fn resolve_rate_once_and_see_the_rating() {
     assert!(again.text().contains("rated already"));
     assert_eq!(stack.get(&link).await.status, 409);
 
-    let (code, out) = portalctl(&stack, &["--json", "ticket", "show", "demo", "TKT-0001"]).await;
+    let (code, out) = stack.portalctl(&["--json", "ticket", "show", "demo", "TKT-0001"]).await;
     assert_eq!(code, 0);
     let shown: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["rating"]["stars"], 4);
     assert_eq!(shown["rating"]["comment"], "Quick and friendly");
     assert_eq!(shown["status"], "Resolved");
-    let (_, human) = portalctl(&stack, &["ticket", "show", "demo", "TKT-0001"]).await;
+    let (_, human) = stack.portalctl(&["ticket", "show", "demo", "TKT-0001"]).await;
     assert!(human.contains("Rating:   4/5 \"Quick and friendly\""), "{human}");
 
-    let (code, report) = portalctl(&stack, &["--json", "csat", "report", "demo"]).await;
+    let (code, report) = stack.portalctl(&["--json", "csat", "report", "demo"]).await;
     assert_eq!(code, 0);
     let report: Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["count"], 1);
@@ -182,39 +167,39 @@ async fn portalctl_follows_the_domain_rules_and_says_why_not() {
     let body = json!({"name": "Ann Lee", "email": "ann@example.com", "subject": "Rules"});
     assert_eq!(stack.post_json("/api/portal/demo/tickets", &body).await.status, 201);
     stack.drain().await;
-    assert_eq!(portalctl(&stack, &["ticket", "show", "demo", "TKT-0404"]).await.0, 3);
-    assert_eq!(portalctl(&stack, &["ticket", "list", "nope"]).await.0, 3);
-    assert_eq!(portalctl(&stack, &["ticket", "show", "demo", "TKT-1"]).await.0, 2);
-    let (code, out) = portalctl(&stack, &["ticket", "status", "demo", "TKT-0001", "resolved"]).await;
+    assert_eq!(stack.portalctl(&["ticket", "show", "demo", "TKT-0404"]).await.0, 3);
+    assert_eq!(stack.portalctl(&["ticket", "list", "nope"]).await.0, 3);
+    assert_eq!(stack.portalctl(&["ticket", "show", "demo", "TKT-1"]).await.0, 2);
+    let (code, out) = stack.portalctl(&["ticket", "status", "demo", "TKT-0001", "resolved"]).await;
     assert_eq!(code, 4, "{out}");
-    assert_eq!(portalctl(&stack, &["ticket", "status", "demo", "TKT-0001", "waiting"]).await.0, 0);
-    assert_eq!(portalctl(&stack, &["ticket", "status", "demo", "TKT-0001", "closed"]).await.0, 0);
-    let (code, out) = portalctl(&stack, &["ticket", "status", "demo", "TKT-0001", "open"]).await;
+    assert_eq!(stack.portalctl(&["ticket", "status", "demo", "TKT-0001", "waiting"]).await.0, 0);
+    assert_eq!(stack.portalctl(&["ticket", "status", "demo", "TKT-0001", "closed"]).await.0, 0);
+    let (code, out) = stack.portalctl(&["ticket", "status", "demo", "TKT-0001", "open"]).await;
     assert_eq!(code, 4);
     assert!(out.contains("Closed"), "{out}");
-    assert_eq!(portalctl(&stack, &["ticket", "assign", "demo", "TKT-0001", "ghost"]).await.0, 3);
+    assert_eq!(stack.portalctl(&["ticket", "assign", "demo", "TKT-0001", "ghost"]).await.0, 3);
 
     // Agent comments: the public one reaches the customer, the note never does.
     let (code, _) =
-        portalctl(&stack, &["workspace", "create", "acme", "--name", "Acme Inc", "--auto-assign", "off"]).await;
+        stack.portalctl(&["workspace", "create", "acme", "--name", "Acme Inc", "--auto-assign", "off"]).await;
     assert_eq!(code, 0);
-    let (code, out) = portalctl(&stack, &["--json", "workspace", "show", "acme"]).await;
+    let (code, out) = stack.portalctl(&["--json", "workspace", "show", "acme"]).await;
     assert_eq!(code, 0);
     let shown: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["portalUrl"], format!("http://{}/portal/acme/submit", stack.addr));
     assert_eq!(shown["autoAssign"], false);
-    assert_eq!(portalctl(&stack, &["workspace", "create", "acme", "--name", "Again"]).await.0, 4);
+    assert_eq!(stack.portalctl(&["workspace", "create", "acme", "--name", "Again"]).await.0, 4);
     let (code, _) =
-        portalctl(&stack, &["agent", "add", "acme", "--name", "Kim Lee", "--email", "Kim@Acme.example"]).await;
+        stack.portalctl(&["agent", "add", "acme", "--name", "Kim Lee", "--email", "Kim@Acme.example"]).await;
     assert_eq!(code, 0);
-    let (_, agents) = portalctl(&stack, &["--json", "agent", "list", "acme"]).await;
+    let (_, agents) = stack.portalctl(&["--json", "agent", "list", "acme"]).await;
     assert_eq!(serde_json::from_str::<Value>(&agents).unwrap()[0]["id"], "kim");
-    assert_eq!(portalctl(&stack, &["agent", "availability", "acme", "kim", "off"]).await.0, 0);
+    assert_eq!(stack.portalctl(&["agent", "availability", "acme", "kim", "off"]).await.0, 0);
 
-    let (_, inbox) = portalctl(&stack, &["--json", "inbox", "demo", "alex"]).await;
+    let (_, inbox) = stack.portalctl(&["--json", "inbox", "demo", "alex"]).await;
     let inbox: Value = serde_json::from_str(&inbox).unwrap();
     let id = inbox[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(inbox[0]["read"], false);
-    let (_, after) = portalctl(&stack, &["--json", "inbox", "demo", "alex", "--mark-read", &id]).await;
+    let (_, after) = stack.portalctl(&["--json", "inbox", "demo", "alex", "--mark-read", &id]).await;
     assert_eq!(serde_json::from_str::<Value>(&after).unwrap()[0]["read"], true);
 }

@@ -168,17 +168,7 @@ async fn a_worker_that_dies_mid_batch_finishes_on_redelivery_without_repeats() {
     for i in 0..6 {
         submit_from(&stack, i, None).await;
     }
-    let sqs = &stack.portal.clients.sqs;
-    let received = sqs
-        .receive_message()
-        .queue_url(&stack.provisioned.queue_url)
-        .max_number_of_messages(10)
-        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default();
+    let received = stack.receive_batch().await;
     assert_eq!(received.len(), 6);
     // The worker gets through half the batch, then its process dies: no batch
     // answer, nothing deleted.

@@ -7,7 +7,6 @@ mod support;
 
 use std::io::Write;
 
-use clap::Parser;
 use portal::domain::{AccentColour, Logo};
 use portal::web::widget::{WIDGET_JS, WIDGET_VERSION};
 use serde_json::json;
@@ -26,19 +25,6 @@ fn body_json(response: &devserver::httpc::HttpResponse) -> serde_json::Value {
 
 fn widget_ticket() -> serde_json::Value {
     json!({"name": "Wes Widget", "email": "wes@example.com", "subject": "Sent from the widget", "type": "bug_report"})
-}
-
-async fn portalctl(stack: &Stack, args: &[&str]) -> (i32, String) {
-    let cli = portalctl::Cli::parse_from(std::iter::once("portalctl").chain(args.iter().copied()));
-    let mut out = Vec::new();
-    let code = match portalctl::run(&cli, &stack.portal, &mut out).await {
-        Ok(()) => 0,
-        Err(err) => {
-            writeln!(out, "{err}").unwrap();
-            err.exit_code()
-        }
-    };
-    (code, String::from_utf8(out).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,11 +215,11 @@ async fn branding_reaches_every_page_and_email() {
     assert!(!plain.text().contains(accent_css));
 
     let (code, out) =
-        portalctl(&stack, &["workspace", "update", "demo", "--name", "Acme Support", "--accent", "#0F5132"]).await;
+        stack.portalctl(&["workspace", "update", "demo", "--name", "Acme Support", "--accent", "#0F5132"]).await;
     assert_eq!(code, 0, "{out}");
     let logo_file = std::env::temp_dir().join(format!("portal-logo-{}.svg", ulid::Ulid::new()));
     std::fs::write(&logo_file, LOGO_SVG).unwrap();
-    let (code, out) = portalctl(&stack, &["workspace", "update", "demo", "--logo", logo_file.to_str().unwrap()]).await;
+    let (code, out) = stack.portalctl(&["workspace", "update", "demo", "--logo", logo_file.to_str().unwrap()]).await;
     std::fs::remove_file(&logo_file).unwrap();
     assert_eq!(code, 0, "{out}");
     let version = Logo::parse(LOGO_SVG.as_bytes().to_vec()).unwrap().reference().version;
@@ -271,7 +257,7 @@ async fn branding_reaches_every_page_and_email() {
     // Emails: the confirmation now, the survey after the agent resolves.
     stack.drain().await;
     let (code, out) =
-        portalctl(&stack, &["ticket", "resolve", "demo", "TKT-0001", "--resolution", "Done.", "--as", "alex"]).await;
+        stack.portalctl(&["ticket", "resolve", "demo", "TKT-0001", "--resolution", "Done.", "--as", "alex"]).await;
     assert_eq!(code, 0, "{out}");
     stack.drain().await;
     let emails = stack.emails_to("bea@example.com");
@@ -306,7 +292,7 @@ async fn branding_reaches_every_page_and_email() {
     assert_eq!(settings["logoUrl"], absolute_logo);
 
     // Removing the logo goes back to the name alone.
-    let (code, _) = portalctl(&stack, &["workspace", "update", "demo", "--clear-logo", "--clear-accent"]).await;
+    let (code, _) = stack.portalctl(&["workspace", "update", "demo", "--clear-logo", "--clear-accent"]).await;
     assert_eq!(code, 0);
     let after = stack.get("/portal/demo/submit").await.text();
     assert!(after.contains(r#"<header class="site"><p>Acme Support</p></header>"#) && !after.contains(accent_css));
@@ -318,10 +304,10 @@ async fn portalctl_refuses_bad_branding_with_clear_errors_and_shows_the_script_t
     let stack = Stack::start().await;
     let before = stack.portal.store.get_workspace(&demo()).await.unwrap().unwrap();
 
-    let (code, out) = portalctl(&stack, &["workspace", "update", "demo", "--accent", "#9ca3af"]).await;
+    let (code, out) = stack.portalctl(&["workspace", "update", "demo", "--accent", "#9ca3af"]).await;
     assert_eq!(code, 4, "{out}");
     assert!(out.contains("--accent: #9ca3af is too light") && out.contains("2.53:1") && out.contains("4.5:1"), "{out}");
-    let (code, out) = portalctl(&stack, &["workspace", "update", "demo", "--accent", "teal"]).await;
+    let (code, out) = stack.portalctl(&["workspace", "update", "demo", "--accent", "teal"]).await;
     assert_eq!(code, 4, "{out}");
     assert!(out.contains("#RRGGBB"), "{out}");
 
@@ -345,34 +331,39 @@ async fn portalctl_refuses_bad_branding_with_clear_errors_and_shows_the_script_t
         (&scripted, "--logo: the SVG logo was refused: it contains a <script> element"),
         (&handler, "--logo: the SVG logo was refused: it has an event handler attribute (onload)"),
     ] {
-        let (code, out) = portalctl(&stack, &["workspace", "update", "demo", "--logo", file]).await;
+        let (code, out) = stack.portalctl(&["workspace", "update", "demo", "--logo", file]).await;
         assert_eq!(code, 4, "{out}");
         assert!(out.contains(expected), "{out}");
     }
-    let (code, out) = portalctl(&stack, &["workspace", "update", "demo", "--logo", "/no/such/logo.png"]).await;
+    let (code, out) = stack.portalctl(&["workspace", "update", "demo", "--logo", "/no/such/logo.png"]).await;
     assert_eq!(code, 2, "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let (code, out) =
-        portalctl(&stack, &["workspace", "update", "demo", "--widget-origin", "http://shop.example.com"]).await;
+        stack.portalctl(&["workspace", "update", "demo", "--widget-origin", "http://shop.example.com"]).await;
     assert_eq!(code, 4, "{out}");
     assert!(out.contains("use https://"), "{out}");
     // Nothing refused was written, and no logo was stored.
     assert_eq!(stack.portal.store.get_workspace(&demo()).await.unwrap().unwrap(), before);
     assert!(stack.portal.store.get_logo(&demo()).await.unwrap().is_none());
 
-    let (code, out) = portalctl(
-        &stack,
-        &["workspace", "update", "demo", "--widget-origin", "https://shop.example.com/", "https://www.example.com"],
-    )
-    .await;
+    let (code, out) = stack
+        .portalctl(&[
+            "workspace",
+            "update",
+            "demo",
+            "--widget-origin",
+            "https://shop.example.com/",
+            "https://www.example.com",
+        ])
+        .await;
     assert_eq!(code, 0, "{out}");
     let tag =
         format!(r#"<script src="http://{}/portal/demo/widget.js?v={}" async></script>"#, stack.addr, *WIDGET_VERSION);
     assert!(out.contains("Widget allowed on: https://shop.example.com, https://www.example.com"), "{out}");
     assert!(out.contains(&tag), "{out}");
     assert!(out.contains(&format!("Portal link to share: http://{}/portal/demo/submit", stack.addr)), "{out}");
-    let (code, out) = portalctl(&stack, &["--json", "workspace", "show", "demo"]).await;
+    let (code, out) = stack.portalctl(&["--json", "workspace", "show", "demo"]).await;
     assert_eq!(code, 0);
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["widgetScriptTag"], tag);

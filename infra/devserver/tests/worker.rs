@@ -19,21 +19,6 @@ async fn submit(stack: &Stack, ip: u32, email: &str, subject: &str) -> u16 {
     stack.post_json_from(client_ip(ip), "/api/portal/demo/tickets", &body, &[]).await.status
 }
 
-async fn receive_all(stack: &Stack) -> Vec<aws_sdk_sqs::types::Message> {
-    let out = stack
-        .portal
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(&stack.provisioned.queue_url)
-        .max_number_of_messages(10)
-        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap();
-    out.messages.unwrap_or_default()
-}
-
 fn as_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
     serde_json::from_value(sqs_event(messages, "arn:aws:sqs:local:test")).unwrap()
 }
@@ -153,7 +138,7 @@ async fn a_redelivered_batch_sends_no_duplicate_email() {
     for i in 0..3 {
         submit(&stack, i, &format!("c{i}@example.com"), "Dup?").await;
     }
-    let messages = receive_all(&stack).await;
+    let messages = stack.receive_batch().await;
     assert_eq!(messages.len(), 3);
     let worker = stack.worker();
     for _ in 0..3 {
@@ -181,7 +166,7 @@ async fn a_failing_ses_call_retries_only_the_failed_message() {
         (call.is_send_email() && String::from_utf8_lossy(&call.body).contains("bad@example.com"))
             .then_some(Fault { status: 400, error_type: "MessageRejected" })
     });
-    let messages = receive_all(&stack).await;
+    let messages = stack.receive_batch().await;
     assert_eq!(messages.len(), 2);
     let response = stack.worker().handle(as_event(&messages)).await;
     let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();

@@ -105,6 +105,38 @@ impl Stack {
         }
     }
 
+    /// Runs portalctl in-process against this stack: (exit code, output).
+    pub async fn portalctl(&self, args: &[&str]) -> (i32, String) {
+        use clap::Parser;
+        use std::io::Write;
+        let cli = portalctl::Cli::parse_from(std::iter::once("portalctl").chain(args.iter().copied()));
+        let mut out = Vec::new();
+        let code = match portalctl::run(&cli, &self.portal, &mut out).await {
+            Ok(()) => 0,
+            Err(err) => {
+                writeln!(out, "{err}").unwrap();
+                err.exit_code()
+            }
+        };
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    /// Receives up to ten messages without deleting them (as a worker that dies would).
+    pub async fn receive_batch(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        self.portal
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&self.provisioned.queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default()
+    }
+
     pub fn emails_to(&self, address: &str) -> Vec<SentEmail> {
         self.proxy.sent_emails().into_iter().filter(|m| m.to.iter().any(|t| t == address)).collect()
     }
