@@ -2,6 +2,8 @@
 //! (region, credentials and `AWS_ENDPOINT_URL`, which points them at the local
 //! emulator in development).
 
+use std::fmt;
+
 use aws_config::BehaviorVersion;
 
 /// The SDK clients the portal uses. Cheap to clone.
@@ -36,16 +38,59 @@ impl AwsClients {
     }
 }
 
-/// A failed call to an AWS service, with the SDK's full error chain as text.
-#[derive(Debug, thiserror::Error)]
-#[error("{operation} failed: {detail}")]
+/// A failed call to an AWS service: which operation, and the SDK's error as
+/// the source. Its text shows the whole error chain ("service error" alone
+/// would say nothing).
+#[derive(Debug)]
 pub struct AwsError {
     pub operation: &'static str,
-    pub detail: String,
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}", self.operation, self.source)?;
+        let mut cause = self.source.source();
+        while let Some(err) = cause {
+            write!(f, ": {err}")?;
+            cause = err.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
+/// An answer from AWS the portal cannot use (an item without its data, a
+/// counter missing from a reply).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UnusableAnswer(&'static str);
+
 impl AwsError {
-    pub fn new(operation: &'static str, err: impl std::error::Error) -> Self {
-        Self { operation, detail: aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string() }
+    pub fn new(operation: &'static str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self { operation, source: Box::new(err) }
+    }
+
+    /// The call worked but its answer lacks what the portal needs.
+    pub fn unusable_answer(operation: &'static str, what: &'static str) -> Self {
+        Self::new(operation, UnusableAnswer(what))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_its_source_and_says_what_failed() {
+        let err = AwsError::unusable_answer("UpdateItem ticketSeq", "counter missing from reply");
+        assert_eq!(err.to_string(), "UpdateItem ticketSeq failed: counter missing from reply");
+        let source = std::error::Error::source(&err).expect("the source is kept");
+        assert_eq!(source.to_string(), "counter missing from reply");
     }
 }

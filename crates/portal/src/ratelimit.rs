@@ -5,14 +5,13 @@
 //! each window is one item `{scope}#{sha256(salt, client)}#{window}` whose `hits`
 //! is added to only while `hits < max`. Client addresses are stored hashed.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
 use crate::domain::secrets::client_key;
-use crate::domain::time::now_unix;
+use crate::domain::time::Clock;
+use crate::store::dynamo::{conditional, n, number, s};
 use crate::store::keys::{EXPIRES_AT, PK};
-use crate::store::{n, s};
 
 /// What is being limited, and how much of it a window allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +55,18 @@ pub struct RateLimiter {
     client: Client,
     table: String,
     salt: String,
+    clock: Clock,
 }
 
 impl RateLimiter {
     pub fn new(client: Client, table: impl Into<String>, salt: impl Into<String>) -> Self {
-        Self { client, table: table.into(), salt: salt.into() }
+        Self { client, table: table.into(), salt: salt.into(), clock: Clock::system() }
+    }
+
+    /// The same limiter, reading the time from `clock` (which window is open).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn item_key(&self, limit: &Limit, subject: &str, window: i64) -> String {
@@ -70,7 +76,7 @@ impl RateLimiter {
     /// Counts one attempt by `subject` (a client address, a ticket) if the
     /// window still has room.
     pub async fn admit(&self, limit: Limit, subject: &str) -> Result<Admission, AwsError> {
-        let now = now_unix();
+        let now = self.clock.now_unix();
         let (window, ends) = limit.window(now);
         let result = self
             .client
@@ -85,18 +91,15 @@ impl RateLimiter {
             .expression_attribute_values(":exp", n(ends + 60))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Admission::Admitted),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(Admission::Limited { retry_after_secs: (ends - now).max(1) as u64 })
-            }
-            Err(err) => Err(AwsError::new("UpdateItem rate limit", err)),
-        }
+        Ok(match conditional("UpdateItem rate limit", result)? {
+            Some(_) => Admission::Admitted,
+            None => Admission::Limited { retry_after_secs: (ends - now).max(1) as u64 },
+        })
     }
 
     /// Whether `subject` has used up the window, without counting an attempt.
     pub async fn check(&self, limit: Limit, subject: &str) -> Result<Admission, AwsError> {
-        let now = now_unix();
+        let now = self.clock.now_unix();
         let (window, ends) = limit.window(now);
         let out = self
             .client
@@ -107,10 +110,7 @@ impl RateLimiter {
             .send()
             .await
             .map_err(|e| AwsError::new("GetItem rate limit", e))?;
-        let hits = match out.item.as_ref().and_then(|i| i.get("hits")) {
-            Some(AttributeValue::N(raw)) => raw.parse::<u64>().unwrap_or(0),
-            _ => 0,
-        };
+        let hits = out.item.as_ref().and_then(|i| number(i, "hits")).unwrap_or(0);
         Ok(if hits >= u64::from(limit.max) {
             Admission::Limited { retry_after_secs: (ends - now).max(1) as u64 }
         } else {

@@ -5,7 +5,7 @@ use ulid::Ulid;
 
 use crate::aws::{AwsClients, AwsError};
 use crate::config::{Config, ConfigError};
-use crate::domain::time::now_unix;
+use crate::domain::time::Clock;
 use crate::domain::{
     Channel, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef, Workspace,
     WorkspaceSlug,
@@ -30,16 +30,25 @@ pub struct Portal {
     pub limiter: RateLimiter,
     pub queue: EventQueue,
     pub clients: AwsClients,
+    pub clock: Clock,
 }
 
 impl Portal {
+    /// The portal on the system clock.
     pub fn new(config: Config, clients: AwsClients) -> Self {
+        Self::with_clock(config, clients, Clock::system())
+    }
+
+    /// The portal reading every "now" from `clock` (tests move a manual one).
+    pub fn with_clock(config: Config, clients: AwsClients, clock: Clock) -> Self {
         Self {
-            store: Store::new(clients.dynamodb.clone(), &config.table),
-            limiter: RateLimiter::new(clients.dynamodb.clone(), &config.rate_limit_table, &config.rate_limit_salt),
+            store: Store::new(clients.dynamodb.clone(), &config.table).with_clock(clock.clone()),
+            limiter: RateLimiter::new(clients.dynamodb.clone(), &config.rate_limit_table, &config.rate_limit_salt)
+                .with_clock(clock.clone()),
             queue: EventQueue::new(clients.sqs.clone(), &config.queue_url),
             config,
             clients,
+            clock,
         }
     }
 
@@ -82,6 +91,9 @@ pub enum SubmitError {
     /// A cross-origin submission from a site the workspace does not allow.
     #[error("origin not allowed")]
     OriginNotAllowed,
+    /// The key was taken, yet its record cannot be read.
+    #[error("the idempotency record of an earlier submission vanished")]
+    IdempotencyRecordVanished,
     #[error(transparent)]
     Unavailable(#[from] AwsError),
 }
@@ -150,7 +162,7 @@ impl Portal {
             return Err(SubmitError::RateLimited { retry_after_secs });
         }
         let (workspace, reference) = self.store.take_ticket_number(slug).await?.ok_or(SubmitError::UnknownWorkspace)?;
-        let ticket = new_ticket_record(&workspace, reference, new);
+        let ticket = new_ticket_record(&workspace, reference, new, self.clock.now_unix());
         let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), reference, &ticket.id);
         let idempotency = idempotency_key.map(|k| (k.as_str(), fingerprint.as_str()));
         let (written, sent) = tokio::join!(self.store.create_ticket(&ticket, idempotency), self.queue.publish(&event));
@@ -162,10 +174,7 @@ impl Portal {
                 let earlier = self.store.find_idempotent(slug, key).await?;
                 return match earlier {
                     Some(earlier) => self.replay(slug, &fingerprint, earlier).await,
-                    None => {
-                        Err(AwsError { operation: "create ticket", detail: "idempotency record vanished".into() }
-                            .into())
-                    }
+                    None => Err(SubmitError::IdempotencyRecordVanished),
                 };
             }
             Err(CreateTicketError::Aws(err)) => return Err(err.into()),
@@ -204,8 +213,7 @@ impl Portal {
 }
 
 /// A new ticket as the spec defines it: Open, Medium, Portal.
-fn new_ticket_record(workspace: &Workspace, reference: TicketRef, new: NewTicket) -> Ticket {
-    let now = now_unix();
+fn new_ticket_record(workspace: &Workspace, reference: TicketRef, new: NewTicket, now: i64) -> Ticket {
     let email_normalized = new.email.normalized();
     Ticket {
         id: Ulid::new().to_string(),

@@ -17,13 +17,13 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 
 use crate::aws::AwsError;
 use crate::config::ConfigError;
-use crate::domain::csat::CSAT_LINK_TTL_SECS;
 use crate::domain::events::BadEvent;
 use crate::domain::secrets::{new_link_token, token_hash};
-use crate::domain::time::now_unix;
-use crate::domain::{Agent, Author, Comment, EventKind, PortalEvent, Status, Ticket, Visibility, Workspace};
+use crate::domain::{
+    Agent, Author, Comment, EventKind, InboxItem, LinkToken, PortalEvent, Status, Ticket, Visibility, Workspace,
+};
 use crate::mail::{self, Mailer};
-use crate::store::worker::{Claim, InboxItem, LinkToken};
+use crate::store::Claim;
 use crate::Portal;
 
 /// A message older than this whose ticket, comment or resolution does not exist
@@ -85,7 +85,7 @@ impl Worker {
 
     pub async fn process(&self, record: &SqsMessage) -> Result<Outcome, WorkError> {
         let event = PortalEvent::parse(record.body.as_deref().unwrap_or(""))?;
-        let age = message_age_secs(record);
+        let age = message_age_secs(record, self.portal.clock.now_unix());
         let outcome = match event.kind {
             EventKind::TicketCreated => self.ticket_created(&event, age).await?,
             EventKind::CustomerReplied => self.customer_replied(&event, age).await?,
@@ -175,7 +175,7 @@ impl Worker {
                 kind: "ticket_assigned".into(),
                 reference: ticket.reference,
                 text: format!("New ticket {}: {}", ticket.reference, ticket.subject),
-                created_at: now_unix(),
+                created_at: self.portal.clock.now_unix(),
                 read: false,
             };
             store.add_inbox_item(&event.workspace, &item).await?;
@@ -239,7 +239,7 @@ impl Worker {
             kind: "customer_replied".into(),
             reference: ticket.reference,
             text: format!("{} replied on {}", comment.author.display_name(), ticket.reference),
-            created_at: now_unix(),
+            created_at: self.portal.clock.now_unix(),
             read: false,
         };
         self.portal.store.add_inbox_item(&event.workspace, &item).await?;
@@ -285,14 +285,8 @@ impl Worker {
         let resolution = ticket.resolution.clone().map(|r| r.text).unwrap_or_default();
         self.once(event, "csat_email", || async {
             let token = new_link_token();
-            let stored = LinkToken {
-                purpose: "csat".into(),
-                workspace: event.workspace.clone(),
-                reference: ticket.reference,
-                subject_id: event.id.clone(),
-                expires_at: now_unix() + CSAT_LINK_TTL_SECS,
-                used_at: None,
-            };
+            let stored =
+                LinkToken::survey(event.workspace.clone(), ticket.reference, &event.id, self.portal.clock.now_unix());
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = format!("{}/portal/{}/csat/{token}", self.portal.config.base_url, event.workspace);
             let email = mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url);
@@ -304,9 +298,9 @@ impl Worker {
     }
 }
 
-fn message_age_secs(record: &SqsMessage) -> i64 {
+fn message_age_secs(record: &SqsMessage, now: i64) -> i64 {
     let sent_ms = record.attributes.get("SentTimestamp").and_then(|v| v.parse::<i64>().ok());
-    sent_ms.map(|ms| now_unix() - ms / 1000).unwrap_or(0)
+    sent_ms.map(|ms| now - ms / 1000).unwrap_or(0)
 }
 
 /// The Lambda main of the assign-worker.

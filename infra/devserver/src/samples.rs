@@ -6,12 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use portal::aws::AwsError;
 use portal::domain::secrets::token_hash;
 use portal::domain::time::now_unix;
-use portal::domain::{Logo, TicketRef, WorkspaceSlug};
-use portal::store::worker::LinkToken;
+use portal::domain::{LinkToken, Logo, TicketRef, WorkspaceSlug};
 use portal::store::Store;
+
+use crate::seed::SeedError;
 
 /// HTTP samples and their expected status, in running order.
 pub const HTTP_SAMPLES: &[(&str, u16)] = &[
@@ -58,34 +58,27 @@ pub fn load(name: &str) -> Result<serde_json::Value, String> {
 pub const SAMPLE_LOGO_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><title>Demo</title><rect width="32" height="32" rx="6" fill="#1d4ed8"/><path d="M9 16l5 5 9-10" stroke="#fff" stroke-width="3" fill="none"/></svg>"##;
 
 /// What the samples expect to find besides the seeded `demo` workspace.
-pub async fn prepare(store: &Store) -> Result<(), AwsError> {
+pub async fn prepare(store: &Store) -> Result<(), SeedError> {
     store_sample_survey_token(store).await?;
     store_sample_logo(store).await
 }
 
 /// Gives `demo` the sample logo, as `portalctl workspace update demo --logo` would.
-pub async fn store_sample_logo(store: &Store) -> Result<(), AwsError> {
-    let bad = |detail: String| AwsError { operation: "sample logo", detail };
-    let slug = WorkspaceSlug::parse("demo").ok_or_else(|| bad("bad demo slug".into()))?;
-    let logo = Logo::parse(SAMPLE_LOGO_SVG.as_bytes().to_vec()).map_err(bad)?;
-    let mut workspace = store.get_workspace(&slug).await?.ok_or_else(|| bad("demo is not seeded".into()))?;
+pub async fn store_sample_logo(store: &Store) -> Result<(), SeedError> {
+    let slug = WorkspaceSlug::parse("demo").ok_or("bad demo slug")?;
+    let logo = Logo::parse(SAMPLE_LOGO_SVG.as_bytes().to_vec())?;
+    let mut workspace = store.get_workspace(&slug).await?.ok_or("demo is not seeded")?;
     store.put_logo(&slug, &logo).await?;
     workspace.logo = Some(logo.reference());
-    store.save_workspace(&workspace).await
+    Ok(store.save_workspace(&workspace).await?)
 }
 
 /// Stores the survey token the csat samples use, as the worker would have.
-pub async fn store_sample_survey_token(store: &Store) -> Result<(), AwsError> {
+pub async fn store_sample_survey_token(store: &Store) -> Result<(), SeedError> {
     let (Some(workspace), Some(reference)) = (WorkspaceSlug::parse("demo"), TicketRef::from_number(1)) else {
-        return Err(AwsError { operation: "sample token", detail: "bad sample constants".into() });
+        return Err("bad sample constants".into());
     };
-    let stored = LinkToken {
-        purpose: "csat".into(),
-        workspace,
-        reference,
-        subject_id: "01JSAMPLERESOLUTION000000".into(),
-        expires_at: now_unix() + 3600,
-        used_at: None,
-    };
-    store.put_link_token(&token_hash(SAMPLE_SURVEY_TOKEN), &stored).await
+    let mut stored = LinkToken::survey(workspace, reference, "01JSAMPLERESOLUTION000000", now_unix());
+    stored.expires_at = now_unix() + 3600;
+    Ok(store.put_link_token(&token_hash(SAMPLE_SURVEY_TOKEN), &stored).await?)
 }

@@ -1,8 +1,10 @@
 //! The `demo` workspace that `make run` starts with.
 
-use portal::aws::AwsError;
 use portal::domain::{Agent, WidgetOrigin, Workspace, WorkspaceSlug};
 use portal::store::Store;
+
+/// What seeding can fail with: the emulator, or (never, with the constants here) a value.
+pub type SeedError = Box<dyn std::error::Error>;
 
 pub const DEMO_SLUG: &str = "demo";
 
@@ -17,15 +19,14 @@ pub fn demo_host_origin(port: u16) -> String {
 
 /// "Demo Workspace" with two available agents and auto-assignment on, whose
 /// widget the demo host page on port 8080 may embed. Safe to run again.
-pub async fn seed_demo(store: &Store) -> Result<(), AwsError> {
+pub async fn seed_demo(store: &Store) -> Result<(), SeedError> {
     seed_demo_for_host(store, &demo_host_origin(DEMO_HOST_PORT)).await
 }
 
 /// [`seed_demo`] with the demo host page at `widget_origin`.
-pub async fn seed_demo_for_host(store: &Store, widget_origin: &str) -> Result<(), AwsError> {
-    let bad = |detail: String| AwsError { operation: "seed", detail };
-    let slug = WorkspaceSlug::parse(DEMO_SLUG).ok_or_else(|| bad("bad demo slug".into()))?;
-    let origin = WidgetOrigin::parse(widget_origin).map_err(bad)?;
+pub async fn seed_demo_for_host(store: &Store, widget_origin: &str) -> Result<(), SeedError> {
+    let slug = WorkspaceSlug::parse(DEMO_SLUG).ok_or("bad demo slug")?;
+    let origin = WidgetOrigin::parse(widget_origin)?;
     let mut workspace =
         store.get_workspace(&slug).await?.unwrap_or_else(|| Workspace::new(slug.clone(), "Demo Workspace", true));
     if !workspace.widget_origins.contains(&origin) {

@@ -5,7 +5,7 @@ mod support;
 
 use portal::domain::secrets::{new_link_token, token_hash};
 use portal::domain::time::now_unix;
-use portal::store::worker::LinkToken;
+use portal::domain::{LinkToken, TokenPurpose};
 use serde_json::{json, Value};
 use support::*;
 
@@ -108,7 +108,7 @@ async fn expired_forged_and_malformed_links_are_refused_alike() {
     assert_eq!(stack.post_json("/api/portal/demo/tickets", &body).await.status, 201);
     let expired = new_link_token();
     let stored = LinkToken {
-        purpose: "csat".into(),
+        purpose: TokenPurpose::Csat,
         workspace: demo(),
         reference: tkt(1),
         subject_id: "r".into(),

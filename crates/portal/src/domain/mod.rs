@@ -1,21 +1,26 @@
 //! The portal's business rules. Knows nothing of AWS or HTTP.
 
 pub mod branding;
+pub mod clock;
 pub mod csat;
 pub mod events;
 pub mod fields;
+pub mod inbox;
 pub mod model;
 pub mod secrets;
 pub mod ticket;
 pub mod time;
+pub mod token;
 
 pub use branding::{AccentColour, Logo, LogoFormat, LogoRef, WidgetOrigin};
 pub use events::{EventKind, PortalEvent};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
+pub use inbox::InboxItem;
 pub use model::{Agent, Author, Comment, Contact, CustomerView, Rating, Resolution, Ticket, Visibility, Workspace};
 pub use ticket::{
     Channel, IdempotencyKey, NewTicket, Priority, ReplyRefused, Status, SubmissionInput, TicketRef, WorkspaceSlug,
 };
+pub use token::{LinkToken, TokenPurpose};
 
 #[cfg(test)]
 pub(crate) mod test_support {

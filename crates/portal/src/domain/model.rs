@@ -17,10 +17,10 @@ pub struct Workspace {
     #[serde(default)]
     pub auto_assign: bool,
     /// Branding: buttons and links in this colour (checked for contrast).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub accent: Option<AccentColour>,
     /// Branding: the logo's reference; its bytes are a separate item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub logo: Option<LogoRef>,
     /// Sites allowed to embed the widget (CORS on the JSON submit).
     #[serde(default)]

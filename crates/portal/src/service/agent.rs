@@ -9,7 +9,6 @@
 use ulid::Ulid;
 
 use crate::aws::AwsError;
-use crate::domain::time::now_unix;
 use crate::domain::{
     Agent, Author, Comment, EventKind, MessageBody, PortalEvent, Resolution, Status, Ticket, TicketRef, Visibility,
     WorkspaceSlug,
@@ -67,7 +66,7 @@ impl Portal {
             author: Author::Agent { id: agent.id.clone(), name: agent.name.clone() },
             body: body.to_string(),
             visibility,
-            created_at: now_unix(),
+            created_at: self.clock.now_unix(),
         };
         if visibility == Visibility::Public {
             let event = PortalEvent::new(EventKind::AgentReplied, slug.clone(), reference, &comment.id);
@@ -121,8 +120,12 @@ impl Portal {
         agent: &Agent,
         text: MessageBody,
     ) -> Result<Resolution, AgentActionError> {
-        let resolution =
-            Resolution { id: Ulid::new().to_string(), text: text.to_string(), at: now_unix(), by: agent.name.clone() };
+        let resolution = Resolution {
+            id: Ulid::new().to_string(),
+            text: text.to_string(),
+            at: self.clock.now_unix(),
+            by: agent.name.clone(),
+        };
         let event = PortalEvent::new(EventKind::TicketResolved, slug.clone(), reference, &resolution.id);
         self.queue.publish(&event).await?;
         for _ in 0..STALE_RETRIES {

@@ -5,7 +5,6 @@ use ulid::Ulid;
 use crate::aws::AwsError;
 use crate::domain::fields::normalize_email;
 use crate::domain::secrets::{constant_time_eq, sha256_hex};
-use crate::domain::time::now_unix;
 use crate::domain::{
     Author, Comment, CustomerView, EventKind, IdempotencyKey, MessageBody, PortalEvent, ReplyRefused, Ticket,
     TicketRef, Visibility, Workspace, WorkspaceSlug,
@@ -34,6 +33,12 @@ pub enum ReplyError {
     Refused(ReplyRefused),
     #[error("idempotency key reused for a different reply")]
     IdempotencyConflict,
+    /// The ticket kept changing under the reply (agents at work): try again.
+    #[error("the ticket kept changing; try again")]
+    Contended,
+    /// The key was taken, yet its record cannot be read.
+    #[error("the idempotency record of an earlier reply vanished")]
+    IdempotencyRecordVanished,
 }
 
 impl From<AwsError> for ReplyError {
@@ -151,7 +156,7 @@ impl Portal {
                 author: Author::Customer { name: ticket.name.clone() },
                 body: message.to_string(),
                 visibility: Visibility::Public,
-                created_at: now_unix(),
+                created_at: self.clock.now_unix(),
             };
             let change = StatusChange { expected: ticket.status, next, resolution: None };
             let idempotency = scoped_key.as_deref().map(|k| (k, fingerprint.as_str()));
@@ -176,7 +181,7 @@ impl Portal {
                 Err(TicketWriteError::Aws(err)) => return Err(err.into()),
             }
         }
-        Err(AwsError { operation: "reply", detail: "the ticket kept changing; try again".into() }.into())
+        Err(ReplyError::Contended)
     }
 
     async fn replay_reply(
@@ -188,11 +193,8 @@ impl Portal {
         email: &str,
         client_ip: &str,
     ) -> Result<ReplyReceipt, ReplyError> {
-        let record = self
-            .store
-            .find_idempotent(slug, scoped_key)
-            .await?
-            .ok_or_else(|| AwsError { operation: "reply", detail: "idempotency record vanished".into() })?;
+        let record =
+            self.store.find_idempotent(slug, scoped_key).await?.ok_or(ReplyError::IdempotencyRecordVanished)?;
         if !constant_time_eq(&record.fingerprint, fingerprint) {
             return Err(ReplyError::IdempotencyConflict);
         }

@@ -3,9 +3,8 @@
 use crate::aws::AwsError;
 use crate::domain::csat::{link_expired, Stars};
 use crate::domain::secrets::{is_well_formed_token, token_hash};
-use crate::domain::time::now_unix;
+use crate::domain::{LinkToken, TokenPurpose};
 use crate::domain::{MessageBody, Rating, TicketRef, Workspace, WorkspaceSlug};
-use crate::store::worker::LinkToken;
 use crate::Portal;
 
 /// Where a survey link stands.
@@ -41,7 +40,7 @@ impl Portal {
         let (Some(stored), Some(workspace)) = (stored, workspace) else {
             return Err(SurveyError::Expired);
         };
-        if stored.purpose != "csat" || &stored.workspace != slug || link_expired(stored.expires_at, now_unix()) {
+        if !stored.opens(TokenPurpose::Csat, slug, self.clock.now_unix()) {
             return Err(SurveyError::Expired);
         }
         let reference = stored.reference;
@@ -64,11 +63,12 @@ impl Portal {
         match self.survey(slug, token).await? {
             Survey::Rated { workspace, .. } => Err(SurveyError::AlreadyRated { workspace }),
             Survey::Open { workspace, reference, token: stored } => {
-                let rating = Rating { stars: stars.get(), comment: comment.map(|c| c.to_string()), at: now_unix() };
+                let rating =
+                    Rating { stars: stars.get(), comment: comment.map(|c| c.to_string()), at: self.clock.now_unix() };
                 if self.store.record_rating(&token_hash(token), &stored, &rating).await? {
                     tracing::info!(workspace = %slug, reference = %reference, stars = rating.stars, "ticket rated");
                     Ok((workspace, reference, rating))
-                } else if link_expired(stored.expires_at, now_unix()) {
+                } else if link_expired(stored.expires_at, self.clock.now_unix()) {
                     Err(SurveyError::Expired)
                 } else {
                     Err(SurveyError::AlreadyRated { workspace })

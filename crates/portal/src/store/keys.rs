@@ -31,6 +31,8 @@ pub const LOGO_SK: &str = "LOGO";
 pub const TICKET_SK: &str = "TICKET";
 pub const COMMENT_PREFIX: &str = "C#";
 pub const AGENT_PREFIX: &str = "AGENT#";
+pub const TOKEN_SK: &str = "TOKEN";
+pub const EFFECT_SK: &str = "EFFECT";
 
 pub fn workspace_pk(slug: &WorkspaceSlug) -> String {
     format!("WS#{slug}")
@@ -56,6 +58,10 @@ pub fn idempotency_sk(key: &str) -> String {
 
 pub fn inbox_prefix(agent: &str) -> String {
     format!("INBOX#{agent}#")
+}
+
+pub fn inbox_sk(agent: &str, item_id: &str) -> String {
+    format!("{}{item_id}", inbox_prefix(agent))
 }
 
 pub fn ticket_pk(slug: &WorkspaceSlug, reference: TicketRef) -> String {

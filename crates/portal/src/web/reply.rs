@@ -9,7 +9,7 @@ use super::pages::{self, Layout, ReplyFormState};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
 use super::track::{lookup_failure, lookup_failure_page, parse_params};
-use super::{respond, route_for, unrouted, Failure};
+use super::{respond, route_for, unavailable, unrouted, Failure};
 use crate::domain::{FieldErrors, IdempotencyKey, MessageBody, ReplyRefused, TicketRef, WorkspaceSlug};
 use crate::service::ReplyError;
 use crate::Portal;
@@ -93,6 +93,9 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             respond::html(failure.status(), html)
         }
         Err(ReplyError::IdempotencyConflict) => conflict().to_page(Layout::neutral()),
+        Err(err @ (ReplyError::Contended | ReplyError::IdempotencyRecordVanished)) => {
+            unavailable(&err).to_page(Layout::neutral())
+        }
     }
 }
 
@@ -134,5 +137,6 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Err(ReplyError::Lookup(err)) => lookup_failure(err).to_json(),
         Err(ReplyError::Refused(refused)) => closed_failure(refused).to_json(),
         Err(ReplyError::IdempotencyConflict) => conflict().to_json(),
+        Err(err @ (ReplyError::Contended | ReplyError::IdempotencyRecordVanished)) => unavailable(&err).to_json(),
     }
 }

@@ -1,0 +1,208 @@
+//! Ticket items: creating one (with its contact and idempotency record),
+//! reading, listing, status changes and assignment.
+
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+
+use super::dynamo::{attribute, conditional, from_item, key, n, s, to_item, transaction_condition_failed, Item};
+use super::idempotency::IdempotencyRecord;
+use super::keys::{ticket_pk, PK, TICKET_SK};
+use super::Store;
+use crate::aws::AwsError;
+use crate::domain::{Agent, Resolution, Status, Ticket, TicketRef, WorkspaceSlug};
+
+/// How a ticket's status changes (alone, or along with a new comment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The status the caller read: the write only happens if it is still so.
+    pub expected: Status,
+    pub next: Status,
+    pub resolution: Option<Resolution>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketWriteError {
+    /// The ticket changed since it was read (or does not exist): read again and retry.
+    #[error("the ticket changed meanwhile")]
+    Stale,
+    /// The idempotency key was used already.
+    #[error("idempotency key already used")]
+    IdempotencyKeyTaken,
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateTicketError {
+    /// Another request with the same idempotency key won the race.
+    #[error("idempotency key already used")]
+    IdempotencyKeyTaken,
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+/// Sets the assignee; callers add their condition.
+const SET_ASSIGNEE: &str = "SET assignee = :id, assigneeName = :name, updatedAt = :now";
+
+impl Store {
+    /// Writes a new ticket, upserts its contact and records the idempotency key
+    /// (`(key, fingerprint)`), all or nothing.
+    pub async fn create_ticket(
+        &self,
+        ticket: &Ticket,
+        idempotency: Option<(&str, &str)>,
+    ) -> Result<(), CreateTicketError> {
+        let now = self.clock.now_unix();
+        let ticket_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(ticket, ticket_pk(&ticket.workspace, ticket.reference), TICKET_SK.into())?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .map_err(|e| AwsError::new("TransactWriteItems ticket", e))?;
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(ticket_put).build())
+            .transact_items(TransactWriteItem::builder().update(self.contact_upsert(ticket, now)?).build());
+        if let Some((idempotency_key, fingerprint)) = idempotency {
+            let record = IdempotencyRecord::new(ticket.reference, &ticket.id, fingerprint, now);
+            let put = record.put(&self.table, &ticket.workspace, idempotency_key, now)?;
+            request = request.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err) if idempotency.is_some() && transaction_condition_failed(&err, 2) => {
+                Err(CreateTicketError::IdempotencyKeyTaken)
+            }
+            Err(err) => Err(AwsError::new("TransactWriteItems create ticket", err).into()),
+        }
+    }
+
+    pub async fn get_ticket(&self, slug: &WorkspaceSlug, reference: TicketRef) -> Result<Option<Ticket>, AwsError> {
+        self.get("GetItem ticket", key(ticket_pk(slug, reference), TICKET_SK)).await?.map(from_item).transpose()
+    }
+
+    /// Every ticket of a workspace, newest first. Tickets are numbered from an
+    /// atomic counter, so they are read by number in batches.
+    pub async fn list_tickets(&self, slug: &WorkspaceSlug) -> Result<Vec<Ticket>, AwsError> {
+        let Some(last) = self.ticket_count(slug).await? else { return Ok(Vec::new()) };
+        let mut tickets = Vec::new();
+        let numbers: Vec<u64> = (1..=last).rev().collect();
+        for chunk in numbers.chunks(100) {
+            let mut keys: Vec<Item> = chunk
+                .iter()
+                .filter_map(|n| TicketRef::from_number(*n))
+                .map(|r| key(ticket_pk(slug, r), TICKET_SK))
+                .collect();
+            // BatchGetItem may return some keys as unprocessed under load: retry those.
+            while !keys.is_empty() {
+                let batch = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut keys)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| AwsError::new("BatchGetItem", e))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, batch)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::new("BatchGetItem", e))?;
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    tickets.push(from_item::<Ticket>(item)?);
+                }
+                keys = out.unprocessed_keys.unwrap_or_default().remove(&self.table).map(|k| k.keys).unwrap_or_default();
+            }
+        }
+        tickets.sort_by_key(|t| std::cmp::Reverse(t.reference));
+        Ok(tickets)
+    }
+
+    /// Changes a ticket's status (and resolution) if it is still `change.expected`.
+    pub async fn change_status(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        change: &StatusChange,
+    ) -> Result<(), TicketWriteError> {
+        let update = self.status_update(&ticket_pk(slug, reference), change, self.clock.now_unix())?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .condition_expression(update.condition_expression.unwrap_or_default())
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .send()
+            .await;
+        match conditional("UpdateItem status", result)? {
+            Some(_) => Ok(()),
+            None => Err(TicketWriteError::Stale),
+        }
+    }
+
+    /// The update of a ticket's status, conditional on it being unchanged since read.
+    pub(super) fn status_update(&self, pk: &str, change: &StatusChange, now: i64) -> Result<Update, AwsError> {
+        let mut expression = String::from("SET #status = :next, updatedAt = :now");
+        let mut builder = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, TICKET_SK)))
+            .condition_expression("#status = :expected")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expected", attribute(&change.expected, "serialize status")?)
+            .expression_attribute_values(":next", attribute(&change.next, "serialize status")?)
+            .expression_attribute_values(":now", n(now));
+        if let Some(resolution) = &change.resolution {
+            expression.push_str(", resolution = :resolution");
+            builder =
+                builder.expression_attribute_values(":resolution", attribute(resolution, "serialize resolution")?);
+        }
+        builder.update_expression(expression).build().map_err(|e| AwsError::new("build status update", e))
+    }
+
+    /// Sets the ticket's assignee; false if there is no such ticket.
+    pub async fn assign(&self, slug: &WorkspaceSlug, reference: TicketRef, agent: &Agent) -> Result<bool, AwsError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(ticket_pk(slug, reference), TICKET_SK)))
+            .update_expression(SET_ASSIGNEE)
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":id", s(&agent.id))
+            .expression_attribute_values(":name", s(&agent.name))
+            .expression_attribute_values(":now", n(self.clock.now_unix()))
+            .send()
+            .await;
+        Ok(conditional("UpdateItem assignee", result)?.is_some())
+    }
+
+    /// Sets the assignee only if the ticket has none (a redelivered message does not reassign).
+    pub async fn assign_if_unassigned(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        agent: &Agent,
+    ) -> Result<bool, AwsError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(ticket_pk(slug, reference), TICKET_SK)))
+            .update_expression(SET_ASSIGNEE)
+            .condition_expression(
+                "attribute_exists(#pk) AND (attribute_not_exists(assignee) OR attribute_type(assignee, :null))",
+            )
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":id", s(&agent.id))
+            .expression_attribute_values(":name", s(&agent.name))
+            .expression_attribute_values(":now", n(self.clock.now_unix()))
+            .expression_attribute_values(":null", s("NULL"))
+            .send()
+            .await;
+        Ok(conditional("UpdateItem assign", result)?.is_some())
+    }
+}

@@ -1,0 +1,72 @@
+//! Link token items, keyed by the token's hash, and the survey answer that
+//! uses one.
+
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
+use super::dynamo::{attribute, from_item, key, n, s, to_item, transaction_condition_failed};
+use super::keys::{ticket_pk, token_pk, EXPIRES_AT, PK, TICKET_SK, TOKEN_SK};
+use super::Store;
+use crate::aws::AwsError;
+use crate::domain::{LinkToken, Rating};
+
+impl Store {
+    /// Stores a link token under its hash.
+    pub async fn put_link_token(&self, token_hash: &str, token: &LinkToken) -> Result<(), AwsError> {
+        let mut item = to_item(token, token_pk(token_hash), TOKEN_SK.into())?;
+        item.insert(EXPIRES_AT.into(), n(token.expires_at));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("PutItem token", e))?;
+        Ok(())
+    }
+
+    /// The token stored under `token_hash`, expired or not (callers check).
+    pub async fn link_token(&self, token_hash: &str) -> Result<Option<LinkToken>, AwsError> {
+        self.get("GetItem token", key(token_pk(token_hash), TOKEN_SK)).await?.map(from_item).transpose()
+    }
+
+    /// Uses a survey token and stores the rating on its ticket, together, only
+    /// if the token is unused and unexpired: the first answer wins.
+    pub async fn record_rating(&self, token_hash: &str, token: &LinkToken, rating: &Rating) -> Result<bool, AwsError> {
+        let now = self.clock.now_unix();
+        let use_token = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(token_hash), TOKEN_SK)))
+            .update_expression("SET usedAt = :now")
+            .condition_expression(
+                "attribute_exists(#pk) AND (attribute_not_exists(usedAt) OR attribute_type(usedAt, :null)) AND expiresAt > :now",
+            )
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":null", s("NULL"))
+            .build()
+            .map_err(|e| AwsError::new("TransactWriteItems token", e))?;
+        let rate = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(ticket_pk(&token.workspace, token.reference), TICKET_SK)))
+            .update_expression("SET rating = :rating")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":rating", attribute(rating, "serialize rating")?)
+            .build()
+            .map_err(|e| AwsError::new("TransactWriteItems rating", e))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(use_token).build())
+            .transact_items(TransactWriteItem::builder().update(rate).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if transaction_condition_failed(&err, 0) => Ok(false),
+            Err(err) => Err(AwsError::new("TransactWriteItems record rating", err)),
+        }
+    }
+}
