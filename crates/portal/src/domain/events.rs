@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ticket::{TicketRef, WorkspaceSlug};
+use super::ticket::TicketRef;
+use super::workspace::WorkspaceSlug;
 
 pub const EVENT_VERSION: u32 = 1;
 

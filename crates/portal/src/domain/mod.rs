@@ -1,26 +1,32 @@
 //! The portal's business rules. Knows nothing of AWS or HTTP.
 
+pub mod agent;
 pub mod branding;
 pub mod clock;
+pub mod contact;
+pub mod conversation;
 pub mod csat;
 pub mod events;
 pub mod fields;
 pub mod inbox;
-pub mod model;
 pub mod secrets;
+pub mod submission;
 pub mod ticket;
 pub mod time;
 pub mod token;
+pub mod workspace;
 
+pub use agent::Agent;
 pub use branding::{AccentColour, Logo, LogoFormat, LogoRef, WidgetOrigin};
+pub use contact::Contact;
+pub use conversation::{Author, Comment, CustomerView, Visibility};
 pub use events::{EventKind, PortalEvent};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use inbox::InboxItem;
-pub use model::{Agent, Author, Comment, Contact, CustomerView, Rating, Resolution, Ticket, Visibility, Workspace};
-pub use ticket::{
-    Channel, IdempotencyKey, NewTicket, Priority, ReplyRefused, Status, SubmissionInput, TicketRef, WorkspaceSlug,
-};
+pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
+pub use ticket::{Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef};
 pub use token::{LinkToken, TokenPurpose};
+pub use workspace::{Workspace, WorkspaceSlug};
 
 #[cfg(test)]
 pub(crate) mod test_support {

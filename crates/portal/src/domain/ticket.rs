@@ -1,49 +1,13 @@
-//! Tickets: references, statuses and the rules that move a ticket between them.
+//! Tickets: references, statuses and the rules that move a ticket between
+//! them, and the ticket as stored.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
-
-/// A workspace slug: 1 to 63 of `a-z`, `0-9` and inner `-`. Anything else
-/// (path traversal, upper case, percent escapes) is simply not a workspace.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct WorkspaceSlug(String);
-
-impl WorkspaceSlug {
-    pub fn parse(raw: &str) -> Option<Self> {
-        let ok = (1..=63).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !raw.starts_with('-')
-            && !raw.ends_with('-');
-        ok.then(|| Self(raw.to_owned()))
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for WorkspaceSlug {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value).ok_or_else(|| format!("not a workspace slug: {value:?}"))
-    }
-}
-
-impl From<WorkspaceSlug> for String {
-    fn from(value: WorkspaceSlug) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for WorkspaceSlug {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use super::fields::TicketType;
+use super::workspace::WorkspaceSlug;
 
 /// A ticket's sequential number within its workspace, from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -196,89 +160,57 @@ pub enum Channel {
     Widget,
 }
 
-/// A submission that passed every field rule: only [`NewTicket::parse`] makes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTicket {
-    pub name: CustomerName,
-    pub email: EmailAddress,
-    pub subject: Subject,
-    pub description: Option<MessageBody>,
-    pub ticket_type: TicketType,
+/// How a ticket was resolved: shown to the customer from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resolution {
+    /// Identifies this resolution (a ticket may be resolved, reopened and resolved
+    /// again): the CSAT email of each is sent once.
+    pub id: String,
+    pub text: String,
+    pub at: i64,
+    pub by: String,
 }
 
-/// The raw submission fields, exactly as typed, so a refused form can be shown again.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SubmissionInput {
+/// A customer's satisfaction rating.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rating {
+    pub stars: u8,
+    pub comment: Option<String>,
+    pub at: i64,
+}
+
+/// A support ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    /// ULID, time-ordered.
+    pub id: String,
+    pub workspace: WorkspaceSlug,
+    pub reference: TicketRef,
     pub name: String,
+    /// As the customer typed it; compare with [`Ticket::email_normalized`].
     pub email: String,
+    pub email_normalized: String,
+    pub contact_id: String,
     pub subject: String,
-    pub description: String,
-    #[serde(rename = "type")]
-    pub ticket_type: String,
-}
-
-impl NewTicket {
-    /// Applies every field rule at once so the customer sees all problems together.
-    pub fn parse(input: &SubmissionInput) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let name = errors.check("name", CustomerName::parse(&input.name));
-        let email = errors.check("email", EmailAddress::parse(&input.email));
-        let subject = errors.check("subject", Subject::parse(&input.subject));
-        let description = errors.check("description", MessageBody::parse_optional(&input.description, "description"));
-        let ticket_type = errors.check("type", TicketType::parse(&input.ticket_type));
-        match (name, email, subject, description, ticket_type) {
-            (Some(name), Some(email), Some(subject), Some(description), Some(ticket_type)) if errors.is_empty() => {
-                Ok(Self { name, email, subject, description, ticket_type })
-            }
-            _ => Err(errors),
-        }
-    }
-
-    /// A digest of the submission's content: a replayed idempotency key must carry
-    /// the same submission, or it is someone else's key.
-    pub fn fingerprint(&self) -> String {
-        let description = self.description.as_ref().map(MessageBody::as_str).unwrap_or("");
-        super::secrets::sha256_hex(
-            [self.name.as_str(), &self.email.normalized(), self.subject.as_str(), description, self.ticket_type.code()]
-                .join("\u{1f}")
-                .as_bytes(),
-        )
-    }
-}
-
-/// A client-chosen key that makes a retried submission return the first
-/// one's ticket: 8 to 64 of `A-Z a-z 0-9 _ -`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    pub fn parse(raw: &str) -> Option<Self> {
-        let raw = raw.trim();
-        let ok =
-            (8..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        ok.then(|| Self(raw.to_owned()))
-    }
-    /// A fresh key for a form instance.
-    pub fn generate() -> Self {
-        Self(ulid::Ulid::new().to_string())
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    pub description: Option<String>,
+    pub ticket_type: TicketType,
+    pub status: Status,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub assignee: Option<String>,
+    pub assignee_name: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub resolution: Option<Resolution>,
+    pub rating: Option<Rating>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn idempotency_keys_are_bounded_tokens() {
-        assert!(IdempotencyKey::parse(IdempotencyKey::generate().as_str()).is_some());
-        assert!(IdempotencyKey::parse("short").is_none());
-        assert!(IdempotencyKey::parse("has space in it").is_none());
-        assert!(IdempotencyKey::parse(&"k".repeat(65)).is_none());
-    }
 
     #[test]
     fn references_are_canonical() {
@@ -290,15 +222,6 @@ mod tests {
             assert_eq!(TicketRef::parse(bad), None, "{bad}");
         }
         assert!(TicketRef::from_number(0).is_none());
-    }
-
-    #[test]
-    fn slugs_refuse_anything_path_like() {
-        assert!(WorkspaceSlug::parse("demo").is_some());
-        assert!(WorkspaceSlug::parse("acme-co-2").is_some());
-        for bad in ["", "-demo", "demo-", "Demo", "..", "de/mo", "de%2fmo", &"a".repeat(64)] {
-            assert!(WorkspaceSlug::parse(bad).is_none(), "{bad}");
-        }
     }
 
     #[test]
@@ -325,28 +248,5 @@ mod tests {
         assert_eq!(Status::parse("RESOLVED"), Some(Status::Resolved));
         assert_eq!(Status::parse("done"), None);
         assert_eq!(serde_json::to_string(&Status::InProgress).unwrap(), "\"In Progress\"");
-    }
-
-    #[test]
-    fn new_ticket_collects_every_problem_at_once() {
-        let errors =
-            NewTicket::parse(&SubmissionInput { ticket_type: "nope".into(), ..Default::default() }).unwrap_err();
-        let fields: Vec<_> = errors.iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, ["email", "name", "subject", "type"]);
-    }
-
-    #[test]
-    fn fingerprint_ignores_email_case_but_not_content() {
-        let input = SubmissionInput {
-            name: "Ann".into(),
-            email: "Ann@Example.com".into(),
-            subject: "Help".into(),
-            ..Default::default()
-        };
-        let a = NewTicket::parse(&input).unwrap();
-        let b = NewTicket::parse(&SubmissionInput { email: "ann@example.com ".into(), ..input.clone() }).unwrap();
-        let c = NewTicket::parse(&SubmissionInput { subject: "Other".into(), ..input }).unwrap();
-        assert_eq!(a.fingerprint(), b.fingerprint());
-        assert_ne!(a.fingerprint(), c.fingerprint());
     }
 }

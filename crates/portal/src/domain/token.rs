@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::csat::{link_expired, CSAT_LINK_TTL_SECS};
-use super::ticket::{TicketRef, WorkspaceSlug};
+use super::ticket::TicketRef;
+use super::workspace::WorkspaceSlug;
 
 /// What a link token opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

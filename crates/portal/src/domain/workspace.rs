@@ -1,0 +1,96 @@
+//! Workspaces: the companies using the portal, addressed by their slug.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::branding::{AccentColour, LogoRef, WidgetOrigin, DEFAULT_ACCENT};
+
+/// A workspace slug: 1 to 63 of `a-z`, `0-9` and inner `-`. Anything else
+/// (path traversal, upper case, percent escapes) is simply not a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct WorkspaceSlug(String);
+
+impl WorkspaceSlug {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = (1..=63).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !raw.starts_with('-')
+            && !raw.ends_with('-');
+        ok.then(|| Self(raw.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for WorkspaceSlug {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).ok_or_else(|| format!("not a workspace slug: {value:?}"))
+    }
+}
+
+impl From<WorkspaceSlug> for String {
+    fn from(value: WorkspaceSlug) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for WorkspaceSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One company using the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Workspace {
+    pub slug: WorkspaceSlug,
+    pub name: String,
+    /// Round-robin new tickets over available agents.
+    #[serde(default)]
+    pub auto_assign: bool,
+    /// Branding: buttons and links in this colour (checked for contrast).
+    #[serde(default)]
+    pub accent: Option<AccentColour>,
+    /// Branding: the logo's reference; its bytes are a separate item.
+    #[serde(default)]
+    pub logo: Option<LogoRef>,
+    /// Sites allowed to embed the widget (CORS on the JSON submit).
+    #[serde(default)]
+    pub widget_origins: Vec<WidgetOrigin>,
+}
+
+impl Workspace {
+    /// A workspace with no branding and no widget origins yet.
+    pub fn new(slug: WorkspaceSlug, name: impl Into<String>, auto_assign: bool) -> Self {
+        Self { slug, name: name.into(), auto_assign, accent: None, logo: None, widget_origins: Vec::new() }
+    }
+
+    /// `#rrggbb`: the workspace's accent, or the portal's own.
+    pub fn accent_hex(&self) -> &str {
+        self.accent.as_ref().map(AccentColour::as_str).unwrap_or(DEFAULT_ACCENT)
+    }
+
+    /// Whether a request with this `Origin` header may use the widget API.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.widget_origins.iter().any(|allowed| allowed.matches(origin))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_refuse_anything_path_like() {
+        assert!(WorkspaceSlug::parse("demo").is_some());
+        assert!(WorkspaceSlug::parse("acme-co-2").is_some());
+        for bad in ["", "-demo", "demo-", "Demo", "..", "de/mo", "de%2fmo", &"a".repeat(64)] {
+            assert!(WorkspaceSlug::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
