@@ -5,9 +5,11 @@
 //! - [`service`]: use cases tying the two together.
 //! - [`web`]: requests in, pages and JSON out; one handler per Lambda function.
 
+pub mod assets;
 pub mod aws;
 pub mod config;
 pub mod domain;
+pub mod links;
 pub mod mail;
 pub mod provision;
 pub mod queue;

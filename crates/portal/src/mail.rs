@@ -10,6 +10,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use crate::aws::AwsError;
 use crate::domain::branding::DEFAULT_ACCENT;
 use crate::domain::Workspace;
+use crate::links::Links;
 
 /// How a workspace's emails look: its name, accent colour and logo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,14 +23,11 @@ pub struct Brand {
 }
 
 impl Brand {
-    pub fn for_workspace(workspace: &Workspace, base_url: &str) -> Self {
+    pub fn for_workspace(workspace: &Workspace, links: &Links) -> Self {
         Self {
             name: workspace.name.clone(),
             accent: workspace.accent_hex().to_owned(),
-            logo_url: workspace
-                .logo
-                .as_ref()
-                .map(|logo| format!("{base_url}{}", crate::web::pages::logo_path(&workspace.slug, &logo.version))),
+            logo_url: workspace.logo.as_ref().map(|logo| links.logo_url(&workspace.slug, &logo.version)),
         }
     }
 
@@ -229,7 +227,7 @@ mod tests {
             version: "0123456789abcdef".into(),
             size: 10,
         });
-        let brand = Brand::for_workspace(&workspace, "https://support.acme.test");
+        let brand = Brand::for_workspace(&workspace, &Links::new("https://support.acme.test"));
         let html = confirmation("c@x.io", "TKT-0001", "https://x").html(&brand);
         assert!(html.contains("background:#0f5132"), "{html}");
         assert!(!html.contains(DEFAULT_ACCENT), "{html}");

@@ -10,8 +10,10 @@ use crate::domain::{
     Channel, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef, Workspace,
     WorkspaceSlug,
 };
+use crate::links::Links;
 use crate::queue::EventQueue;
 use crate::ratelimit::{Admission, Limit, RateLimiter};
+pub use crate::store::StoredLogo;
 use crate::store::{keys, CreateTicketError, Store};
 
 mod agent;
@@ -31,6 +33,7 @@ pub struct Portal {
     pub queue: EventQueue,
     pub clients: AwsClients,
     pub clock: Clock,
+    links: Links,
 }
 
 impl Portal {
@@ -46,6 +49,7 @@ impl Portal {
             limiter: RateLimiter::new(clients.dynamodb.clone(), &config.rate_limit_table, &config.rate_limit_salt)
                 .with_clock(clock.clone()),
             queue: EventQueue::new(clients.sqs.clone(), &config.queue_url),
+            links: Links::new(&config.base_url),
             config,
             clients,
             clock,
@@ -58,14 +62,19 @@ impl Portal {
         Ok(Self::new(config, AwsClients::from_env().await))
     }
 
-    /// The customer's tracking page for a ticket.
-    pub fn tracking_url(&self, slug: &WorkspaceSlug, reference: TicketRef) -> String {
-        format!("{}/portal/{slug}/tickets/{reference}", self.config.base_url)
+    /// Every link the portal hands out.
+    pub fn links(&self) -> &Links {
+        &self.links
     }
 
-    /// The submission form of a workspace: the link to share.
-    pub fn portal_url(&self, slug: &WorkspaceSlug) -> String {
-        format!("{}/portal/{slug}/submit", self.config.base_url)
+    /// The workspace `slug`, if there is one. One round trip.
+    pub async fn workspace(&self, slug: &WorkspaceSlug) -> Result<Option<Workspace>, AwsError> {
+        self.store.get_workspace(slug).await
+    }
+
+    /// The workspace's logo as stored, if it has one. One round trip.
+    pub async fn logo(&self, slug: &WorkspaceSlug) -> Result<Option<StoredLogo>, AwsError> {
+        self.store.get_logo(slug).await
     }
 }
 

@@ -98,7 +98,7 @@ impl Worker {
 
     /// How the workspace's emails look.
     fn brand(&self, workspace: &Workspace) -> mail::Brand {
-        mail::Brand::for_workspace(workspace, &self.portal.config.base_url)
+        mail::Brand::for_workspace(workspace, self.portal.links())
     }
 
     /// Runs `effect` unless the ledger says it ran.
@@ -164,7 +164,7 @@ impl Worker {
         };
         let workspace = self.workspace(event).await?;
         if let Some(agent) = self.assignee(&workspace, &ticket).await? {
-            let tracking = self.portal.tracking_url(&event.workspace, ticket.reference);
+            let tracking = self.portal.links().tracking_url(&event.workspace, ticket.reference);
             let reference = ticket.reference.to_string();
             let email = mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking);
             let brand = self.brand(&workspace);
@@ -180,7 +180,7 @@ impl Worker {
             };
             store.add_inbox_item(&event.workspace, &item).await?;
         }
-        let tracking = self.portal.tracking_url(&event.workspace, ticket.reference);
+        let tracking = self.portal.links().tracking_url(&event.workspace, ticket.reference);
         let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking);
         let brand = self.brand(&workspace);
         self.once(event, "confirmation_email", || self.mailer.send(&email, &brand)).await?;
@@ -259,7 +259,7 @@ impl Worker {
             return Ok(Outcome::Dropped);
         }
         let workspace = self.workspace(event).await?;
-        let tracking = self.portal.tracking_url(&event.workspace, ticket.reference);
+        let tracking = self.portal.links().tracking_url(&event.workspace, ticket.reference);
         let email = mail::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking);
         let brand = self.brand(&workspace);
         self.once(event, "customer_email", || self.mailer.send(&email, &brand)).await?;
@@ -288,7 +288,7 @@ impl Worker {
             let stored =
                 LinkToken::survey(event.workspace.clone(), ticket.reference, &event.id, self.portal.clock.now_unix());
             store.put_link_token(&token_hash(&token), &stored).await?;
-            let url = format!("{}/portal/{}/csat/{token}", self.portal.config.base_url, event.workspace);
+            let url = self.portal.links().survey_url(&event.workspace, &token);
             let email = mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url);
             let brand = self.brand(&workspace);
             self.mailer.send(&email, &brand).await

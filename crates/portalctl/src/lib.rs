@@ -12,7 +12,6 @@ use portal::domain::{
     WorkspaceSlug,
 };
 use portal::service::AgentActionError;
-use portal::web::pages::logo_path;
 use portal::web::widget;
 use portal::Portal;
 use serde_json::{json, Value};
@@ -554,10 +553,10 @@ pub async fn run(cli: &Cli, portal: &Portal, out: &mut dyn Write) -> Result<(), 
 }
 
 fn show_workspace(portal: &Portal, out: &mut dyn Write, json: bool, ws: &Workspace) -> Result<(), CtlError> {
-    let base = &portal.config.base_url;
-    let link = portal.portal_url(&ws.slug);
-    let tag = widget::script_tag(base, &ws.slug);
-    let logo_url = ws.logo.as_ref().map(|logo| format!("{base}{}", logo_path(&ws.slug, &logo.version)));
+    let links = portal.links();
+    let link = links.submit_url(&ws.slug);
+    let tag = widget::script_tag(links, &ws.slug);
+    let logo_url = ws.logo.as_ref().map(|logo| links.logo_url(&ws.slug, &logo.version));
     let origins: Vec<&str> = ws.widget_origins.iter().map(|o| o.as_str()).collect();
     let value = json!({
         "slug": ws.slug, "name": ws.name, "autoAssign": ws.auto_assign, "portalUrl": link,

@@ -18,6 +18,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use portal::domain::secrets::sha256_base64;
 use portal::domain::WorkspaceSlug;
+use portal::links::Links;
 use portal::web::widget;
 use tokio::net::TcpListener;
 
@@ -51,12 +52,11 @@ struct HostPage<'a> {
 
 /// The page and its Content-Security-Policy, for a portal at `portal_base_url`.
 pub fn page(portal_base_url: &str) -> (String, String) {
-    let slug = WorkspaceSlug::parse(crate::seed::DEMO_SLUG);
-    let (tag, script_src) = match &slug {
-        Some(slug) => (widget::script_tag(portal_base_url, slug), widget::script_url(portal_base_url, slug)),
-        None => (String::new(), String::new()),
+    let links = Links::new(portal_base_url);
+    let (tag, script_src, portal_url) = match WorkspaceSlug::parse(crate::seed::DEMO_SLUG) {
+        Some(slug) => (widget::script_tag(&links, &slug), links.widget_script_url(&slug), links.submit_url(&slug)),
+        None => (String::new(), String::new(), String::new()),
     };
-    let portal_url = format!("{portal_base_url}/portal/demo/submit");
     let html = HostPage { css: HOST_CSS, tag: &tag, script_src: &script_src, portal_url: &portal_url }
         .render()
         .unwrap_or_else(|e| format!("render failed: {e}"));

@@ -43,27 +43,27 @@ fn already_rated() -> Failure {
     }
 }
 
-fn survey_failure(err: SurveyError) -> (Failure, Layout) {
+fn survey_failure(portal: &Portal, err: SurveyError) -> (Failure, Layout) {
     match err {
         SurveyError::Expired => (Failure::Expired, Layout::neutral()),
-        SurveyError::AlreadyRated { workspace } => (already_rated(), Layout::for_workspace(&workspace)),
+        SurveyError::AlreadyRated { workspace } => (already_rated(), Layout::for_workspace(&workspace, portal.links())),
         SurveyError::Unavailable(err) => (unavailable(&err), Layout::neutral()),
     }
 }
 
-fn failure_page(err: SurveyError) -> Response<Body> {
-    let (failure, layout) = survey_failure(err);
+fn failure_page(portal: &Portal, err: SurveyError) -> Response<Body> {
+    let (failure, layout) = survey_failure(portal, err);
     failure.to_page(layout)
 }
 
 async fn show(portal: &Portal, slug: &WorkspaceSlug, token: &str) -> Response<Body> {
     match portal.survey(slug, token).await {
         Ok(Survey::Open { workspace, reference, .. }) => {
-            let html = pages::csat_form(&workspace, reference, token, "", "", &FieldErrors::default());
+            let html = pages::csat_form(portal.links(), &workspace, reference, token, "", "", &FieldErrors::default());
             respond::html(StatusCode::OK, html)
         }
-        Ok(Survey::Rated { workspace, .. }) => failure_page(SurveyError::AlreadyRated { workspace }),
-        Err(err) => failure_page(err),
+        Ok(Survey::Rated { workspace, .. }) => failure_page(portal, SurveyError::AlreadyRated { workspace }),
+        Err(err) => failure_page(portal, err),
     }
 }
 
@@ -90,10 +90,10 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, token: &str, req: &Req
             return match portal.survey(slug, token).await {
                 Ok(Survey::Open { workspace, reference, .. }) => respond::html(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    pages::csat_form(&workspace, reference, token, rating, comment, &errors),
+                    pages::csat_form(portal.links(), &workspace, reference, token, rating, comment, &errors),
                 ),
-                Ok(Survey::Rated { workspace, .. }) => failure_page(SurveyError::AlreadyRated { workspace }),
-                Err(err) => failure_page(err),
+                Ok(Survey::Rated { workspace, .. }) => failure_page(portal, SurveyError::AlreadyRated { workspace }),
+                Err(err) => failure_page(portal, err),
             };
         }
     };
@@ -104,14 +104,14 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, token: &str, req: &Req
                 rating.stars
             );
             let html = pages::message_page(
-                Layout::for_workspace(&workspace).titled("Thank you"),
+                Layout::for_workspace(&workspace, portal.links()).titled("Thank you"),
                 "Thank you for your feedback",
                 &message,
-                Some((&pages::submit_path(slug), "Submit a new ticket")),
+                Some((&portal.links().submit_path(slug), "Submit a new ticket")),
             );
             respond::html(StatusCode::OK, html)
         }
-        Err(err) => failure_page(err),
+        Err(err) => failure_page(portal, err),
     }
 }
 
@@ -122,7 +122,7 @@ async fn get_json(portal: &Portal, slug: &WorkspaceSlug, token: &str) -> Respons
             &json!({ "reference": reference, "state": "open", "expiresAt": rfc3339(stored.expires_at) }),
         ),
         Ok(Survey::Rated { .. }) => already_rated().to_json(),
-        Err(err) => survey_failure(err).0.to_json(),
+        Err(err) => survey_failure(portal, err).0.to_json(),
     }
 }
 
@@ -154,6 +154,6 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, token: &str, req: &Req
             StatusCode::CREATED,
             &json!({ "reference": reference, "rating": rating.stars, "comment": rating.comment, "ratedAt": rfc3339(rating.at) }),
         ),
-        Err(err) => survey_failure(err).0.to_json(),
+        Err(err) => survey_failure(portal, err).0.to_json(),
     }
 }

@@ -15,6 +15,8 @@ pub mod widget;
 
 use lambda_http::{Body, Request, Response};
 
+use crate::domain::{Workspace, WorkspaceSlug};
+
 pub use failure::Failure;
 use pages::Layout;
 use routes::{Function, Params, Route};
@@ -68,6 +70,24 @@ pub fn unrouted(req: &Request) -> Response<Body> {
         failure.to_json()
     } else {
         failure.to_page(Layout::neutral())
+    }
+}
+
+/// The workspace `slug`, or the failure to answer with (404 when unknown).
+pub(crate) async fn known_workspace(portal: &crate::Portal, slug: &WorkspaceSlug) -> Result<Workspace, Failure> {
+    match portal.workspace(slug).await {
+        Ok(Some(workspace)) => Ok(workspace),
+        Ok(None) => Err(Failure::NotFound),
+        Err(err) => Err(unavailable(&err)),
+    }
+}
+
+/// The frame of a page about `slug`: the workspace's branding, or the
+/// neutral frame when it is unknown or cannot be read.
+pub(crate) async fn layout_of(portal: &crate::Portal, slug: &WorkspaceSlug) -> Layout {
+    match portal.workspace(slug).await {
+        Ok(Some(workspace)) => Layout::for_workspace(&workspace, portal.links()),
+        _ => Layout::neutral(),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::domain::{
     CustomerView, FieldErrors, Resolution, Status, SubmissionInput, Ticket, TicketRef, TicketType, Workspace,
     WorkspaceSlug,
 };
+use crate::links::Links;
 
 /// What every page shares: its title and the workspace it belongs to, with
 /// the workspace's branding.
@@ -22,13 +23,13 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn for_workspace(workspace: &Workspace) -> Self {
+    pub fn for_workspace(workspace: &Workspace, links: &Links) -> Self {
         Self {
             title: String::new(),
             workspace_name: workspace.name.clone(),
             css: STYLESHEET,
             brand_css: workspace.accent.as_ref().map(|accent| brand_css(accent.as_str())),
-            logo_url: workspace.logo.as_ref().map(|logo| logo_path(&workspace.slug, &logo.version)),
+            logo_url: workspace.logo.as_ref().map(|logo| links.logo_path(&workspace.slug, &logo.version)),
         }
     }
     /// For pages outside any known workspace (unknown slug).
@@ -135,6 +136,7 @@ struct SubmitForm<'a> {
 
 /// The submission form, empty or with the customer's values and problems.
 pub fn submit_form(
+    links: &Links,
     workspace: &Workspace,
     values: &SubmissionInput,
     errors: &FieldErrors,
@@ -148,8 +150,8 @@ pub fn submit_form(
         .collect();
     let title = if errors.is_empty() { "Submit a support request" } else { "Please check the form" };
     render(&SubmitForm {
-        layout: Layout::for_workspace(workspace).titled(title),
-        action: submit_path(&workspace.slug),
+        layout: Layout::for_workspace(workspace, links).titled(title),
+        action: links.submit_path(&workspace.slug),
         values,
         errors,
         general_error,
@@ -168,12 +170,12 @@ struct SubmitDone {
 }
 
 /// The confirmation page: reference, Track Ticket, Submit Another.
-pub fn submit_done(workspace: &Workspace, reference: TicketRef) -> Page {
+pub fn submit_done(links: &Links, workspace: &Workspace, reference: TicketRef) -> Page {
     render(&SubmitDone {
-        layout: Layout::for_workspace(workspace).titled(&format!("Ticket {reference} received")),
+        layout: Layout::for_workspace(workspace, links).titled(&format!("Ticket {reference} received")),
         reference: reference.to_string(),
-        track_url: ticket_path(&workspace.slug, reference),
-        submit_url: submit_path(&workspace.slug),
+        track_url: links.ticket_path(&workspace.slug, reference),
+        submit_url: links.submit_path(&workspace.slug),
     })
 }
 
@@ -195,6 +197,7 @@ pub const LOOKUP_FAILED: &str =
 /// The email prompt of the tracking page; with `error` after a failed lookup.
 pub fn track_prompt(
     layout: Layout,
+    links: &Links,
     slug: &WorkspaceSlug,
     reference: TicketRef,
     email: &str,
@@ -204,8 +207,8 @@ pub fn track_prompt(
     render(&TrackPrompt {
         layout: layout.titled(&title),
         reference,
-        action: ticket_path(slug, reference),
-        submit_url: submit_path(slug),
+        action: links.ticket_path(slug, reference),
+        submit_url: links.submit_path(slug),
         email,
         error,
     })
@@ -248,7 +251,7 @@ pub struct ReplyFormState<'a> {
 }
 
 /// A verified customer's view of their ticket.
-pub fn ticket_view(workspace: &Workspace, view: &CustomerView, form: ReplyFormState<'_>) -> Page {
+pub fn ticket_view(links: &Links, workspace: &Workspace, view: &CustomerView, form: ReplyFormState<'_>) -> Page {
     let t = &view.ticket;
     let resolution = t.resolution.as_ref().filter(|_| t.status.shows_resolution());
     let entries = view
@@ -262,7 +265,7 @@ pub fn ticket_view(workspace: &Workspace, view: &CustomerView, form: ReplyFormSt
         })
         .collect();
     render(&TicketView {
-        layout: Layout::for_workspace(workspace).titled(&format!("{} · {}", t.reference, t.status)),
+        layout: Layout::for_workspace(workspace, links).titled(&format!("{} · {}", t.reference, t.status)),
         t,
         submitted: human(t.created_at),
         resolution,
@@ -270,8 +273,8 @@ pub fn ticket_view(workspace: &Workspace, view: &CustomerView, form: ReplyFormSt
         entries,
         closed: t.status == Status::Closed,
         reopens: matches!(t.status, Status::Resolved | Status::Waiting),
-        reply_action: format!("{}/reply", ticket_path(&workspace.slug, t.reference)),
-        submit_url: submit_path(&workspace.slug),
+        reply_action: links.reply_path(&workspace.slug, t.reference),
+        submit_url: links.submit_path(&workspace.slug),
         email: form.email,
         idempotency_key: form.idempotency_key,
         message: form.message,
@@ -294,6 +297,7 @@ struct CsatForm<'a> {
 
 /// The satisfaction survey: five labelled radio buttons and a comment.
 pub fn csat_form(
+    links: &Links,
     workspace: &Workspace,
     reference: TicketRef,
     token: &str,
@@ -302,9 +306,9 @@ pub fn csat_form(
     errors: &FieldErrors,
 ) -> Page {
     render(&CsatForm {
-        layout: Layout::for_workspace(workspace).titled(&format!("Rate your experience with {reference}")),
+        layout: Layout::for_workspace(workspace, links).titled(&format!("Rate your experience with {reference}")),
         reference,
-        action: format!("/portal/{}/csat/{token}", workspace.slug),
+        action: links.survey_path(&workspace.slug, token),
         options: [
             ("1", "1 star: very poor"),
             ("2", "2 stars: poor"),
@@ -316,19 +320,6 @@ pub fn csat_form(
         comment,
         errors,
     })
-}
-
-/// The workspace's logo; `version` changes with the bytes, so the URL can be cached for good.
-pub fn logo_path(slug: &WorkspaceSlug, version: &str) -> String {
-    format!("/portal/{slug}/logo?v={version}")
-}
-
-pub fn submit_path(slug: &WorkspaceSlug) -> String {
-    format!("/portal/{slug}/submit")
-}
-
-pub fn ticket_path(slug: &WorkspaceSlug, reference: TicketRef) -> String {
-    format!("/portal/{slug}/tickets/{reference}")
 }
 
 /// "about 42 minutes", "about 1 hour".
@@ -351,6 +342,10 @@ pub fn human_duration(secs: u64) -> String {
 mod tests {
     use super::*;
 
+    fn links() -> Links {
+        Links::new("https://support.example.com")
+    }
+
     fn workspace() -> Workspace {
         Workspace::new(WorkspaceSlug::parse("demo").unwrap(), "Demo <Workspace>", false)
     }
@@ -364,7 +359,7 @@ mod tests {
         };
         let mut errors = FieldErrors::default();
         errors.add("email", "Please enter a valid email address.");
-        let html = submit_form(&workspace(), &values, &errors, None, "KEY12345");
+        let html = submit_form(&links(), &workspace(), &values, &errors, None, "KEY12345");
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(!html.contains("<img src=x"), "{html}");
         assert!(html.contains("&#60;script&#62;alert(1)"));
@@ -376,7 +371,7 @@ mod tests {
 
     #[test]
     fn confirmation_links_to_tracking_and_the_form() {
-        let html = submit_done(&workspace(), TicketRef::from_number(42).unwrap());
+        let html = submit_done(&links(), &workspace(), TicketRef::from_number(42).unwrap());
         assert!(html.contains("TKT-0042"));
         assert!(html.contains(r#"href="/portal/demo/tickets/TKT-0042""#));
         assert!(html.contains(">Track Ticket<"));
@@ -386,7 +381,8 @@ mod tests {
 
     #[test]
     fn branding_reaches_the_header_and_the_stylesheet() {
-        let plain = submit_form(&workspace(), &SubmissionInput::default(), &FieldErrors::default(), None, "KEY12345");
+        let plain =
+            submit_form(&links(), &workspace(), &SubmissionInput::default(), &FieldErrors::default(), None, "KEY12345");
         assert!(plain.brand_css.is_none());
         assert!(!plain.contains("<img"));
         assert!(plain.contains("<header class=\"site\"><p>Demo &#60;Workspace&#62;</p></header>"), "{plain}");
@@ -398,7 +394,7 @@ mod tests {
             version: "0123456789abcdef".into(),
             size: 10,
         });
-        let page = submit_done(&branded, TicketRef::from_number(1).unwrap());
+        let page = submit_done(&links(), &branded, TicketRef::from_number(1).unwrap());
         assert_eq!(page.brand_css.as_deref(), Some(":root{--accent:#0f5132}"));
         assert!(page.contains("<style>:root{--accent:#0f5132}</style>"), "{page}");
         assert!(page.contains(r#"<img class="logo" src="/portal/demo/logo?v=0123456789abcdef" alt="" height="40">Demo &#60;Workspace&#62;"#));

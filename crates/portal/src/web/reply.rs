@@ -9,7 +9,7 @@ use super::pages::{self, Layout, ReplyFormState};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
 use super::track::{lookup_failure, lookup_failure_page, parse_params};
-use super::{respond, route_for, unavailable, unrouted, Failure};
+use super::{layout_of, respond, route_for, unavailable, unrouted, Failure};
 use crate::domain::{FieldErrors, IdempotencyKey, MessageBody, ReplyRefused, TicketRef, WorkspaceSlug};
 use crate::service::ReplyError;
 use crate::Portal;
@@ -59,9 +59,12 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
                         message_error: Some(&problem),
                         notice: None,
                     };
-                    respond::html(StatusCode::UNPROCESSABLE_ENTITY, pages::ticket_view(&workspace, &view, state))
+                    respond::html(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        pages::ticket_view(portal.links(), &workspace, &view, state),
+                    )
                 }
-                Err(err) => lookup_failure_page(err, slug, reference, email),
+                Err(err) => lookup_failure_page(portal, err, slug, reference, email),
             };
         }
     };
@@ -75,20 +78,17 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
                 message_error: None,
                 notice: Some("Your reply was added to the conversation."),
             };
-            respond::html(StatusCode::OK, pages::ticket_view(&receipt.workspace, &receipt.view, state))
+            respond::html(StatusCode::OK, pages::ticket_view(portal.links(), &receipt.workspace, &receipt.view, state))
         }
-        Err(ReplyError::Lookup(err)) => lookup_failure_page(err, slug, reference, email),
+        Err(ReplyError::Lookup(err)) => lookup_failure_page(portal, err, slug, reference, email),
         Err(ReplyError::Refused(refused)) => {
-            let layout = match portal.store.get_workspace(slug).await {
-                Ok(Some(workspace)) => Layout::for_workspace(&workspace),
-                _ => Layout::neutral(),
-            };
+            let layout = layout_of(portal, slug).await;
             let failure = closed_failure(refused);
             let html = pages::message_page(
                 layout.titled("This ticket is closed"),
                 "This ticket is closed",
                 &failure.message(),
-                Some((&pages::submit_path(slug), "Submit a new ticket")),
+                Some((&portal.links().submit_path(slug), "Submit a new ticket")),
             );
             respond::html(failure.status(), html)
         }

@@ -165,6 +165,41 @@ fn match_path(template: &str, path: &str) -> Option<Params> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{TicketRef, WorkspaceSlug};
+    use crate::links::Links;
+
+    #[test]
+    fn every_link_the_portal_hands_out_is_a_route() {
+        let base = "https://support.example.com";
+        let links = Links::new(base);
+        let slug = WorkspaceSlug::parse("demo").unwrap();
+        let reference = TicketRef::from_number(7).unwrap();
+        let token = "0".repeat(64);
+        // The route a link's path reaches (absolute links lose the base, every link its query).
+        let route = |method: Method, link: String| {
+            let path = link.strip_prefix(base).unwrap_or(&link).split('?').next().unwrap_or("").to_owned();
+            resolve(&method, &path).map(|(route, _)| route.action).ok_or(link)
+        };
+        let cases = [
+            (Method::GET, links.submit_path(&slug), Action::SubmitForm),
+            (Method::POST, links.submit_path(&slug), Action::SubmitPost),
+            (Method::GET, links.submit_url(&slug), Action::SubmitForm),
+            (Method::GET, links.ticket_path(&slug, reference), Action::TrackForm),
+            (Method::POST, links.ticket_path(&slug, reference), Action::TrackPost),
+            (Method::GET, links.tracking_url(&slug, reference), Action::TrackForm),
+            (Method::POST, links.reply_path(&slug, reference), Action::ReplyPost),
+            (Method::GET, links.survey_path(&slug, &token), Action::CsatForm),
+            (Method::POST, links.survey_path(&slug, &token), Action::CsatPost),
+            (Method::GET, links.survey_url(&slug, &token), Action::CsatForm),
+            (Method::GET, links.logo_path(&slug, "0123456789abcdef"), Action::Logo),
+            (Method::GET, links.logo_url(&slug, "0123456789abcdef"), Action::Logo),
+            (Method::GET, links.widget_script_url(&slug), Action::WidgetScript),
+            (Method::POST, links.api_submit_url(&slug), Action::SubmitJson),
+        ];
+        for (method, link, action) in cases {
+            assert_eq!(route(method.clone(), link), Ok(action), "{method}");
+        }
+    }
 
     #[test]
     fn resolves_parameters_and_methods() {

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::pages::{self, Layout};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
-use super::{respond, route_for, unavailable, unrouted, widget, Failure};
+use super::{known_workspace, layout_of, respond, route_for, unavailable, unrouted, widget, Failure};
 use crate::domain::{FieldErrors, IdempotencyKey, NewTicket, SubmissionInput, Workspace, WorkspaceSlug};
 use crate::service::{Receipt, SubmitError};
 use crate::Portal;
@@ -34,19 +34,12 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
     }
 }
 
-async fn workspace_or_failure(portal: &Portal, slug: &WorkspaceSlug) -> Result<Workspace, Failure> {
-    match portal.store.get_workspace(slug).await {
-        Ok(Some(workspace)) => Ok(workspace),
-        Ok(None) => Err(Failure::NotFound),
-        Err(err) => Err(unavailable(&err)),
-    }
-}
-
 async fn show_form(portal: &Portal, slug: &WorkspaceSlug) -> Response<Body> {
-    match workspace_or_failure(portal, slug).await {
+    match known_workspace(portal, slug).await {
         Ok(workspace) => {
             let key = IdempotencyKey::generate();
             let html = pages::submit_form(
+                portal.links(),
                 &workspace,
                 &SubmissionInput::default(),
                 &FieldErrors::default(),
@@ -75,7 +68,7 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
     // submit after fixing a typo still makes one ticket.
     let key = IdempotencyKey::parse(form.get("idempotency_key")).unwrap_or_else(IdempotencyKey::generate);
     let show_again = |workspace: &Workspace, status: StatusCode, errors: &FieldErrors, general: Option<&str>| {
-        respond::html(status, pages::submit_form(workspace, &input, errors, general, key.as_str()))
+        respond::html(status, pages::submit_form(portal.links(), workspace, &input, errors, general, key.as_str()))
     };
 
     if !form.get(HONEYPOT).is_empty() {
@@ -84,17 +77,19 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
     let ticket = match NewTicket::parse(&input) {
         Ok(ticket) => ticket,
         Err(errors) => {
-            return match workspace_or_failure(portal, slug).await {
+            return match known_workspace(portal, slug).await {
                 Ok(workspace) => show_again(&workspace, StatusCode::UNPROCESSABLE_ENTITY, &errors, None),
                 Err(failure) => failure.to_page(Layout::neutral()),
             };
         }
     };
     match portal.submit_ticket(slug, ticket, &client_ip(req), Some(&key)).await {
-        Ok(receipt) => respond::html(StatusCode::OK, pages::submit_done(&receipt.workspace, receipt.reference)),
+        Ok(receipt) => {
+            respond::html(StatusCode::OK, pages::submit_done(portal.links(), &receipt.workspace, receipt.reference))
+        }
         Err(SubmitError::Unavailable(err)) => {
             let failure = unavailable(&err);
-            match portal.store.get_workspace(slug).await {
+            match portal.workspace(slug).await {
                 Ok(Some(workspace)) => {
                     show_again(&workspace, failure.status(), &FieldErrors::default(), Some(&failure.message()))
                 }
@@ -103,11 +98,7 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
         }
         Err(other) => {
             let failure = submit_failure(other);
-            let layout = match portal.store.get_workspace(slug).await {
-                Ok(Some(workspace)) => Layout::for_workspace(&workspace),
-                _ => Layout::neutral(),
-            };
-            failure.to_page(layout)
+            failure.to_page(layout_of(portal, slug).await)
         }
     }
 }
@@ -115,11 +106,8 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
 /// Bots get a plausible thank-you and nothing else: no ticket, no number, no email.
 async fn honeypot_page(portal: &Portal, slug: &WorkspaceSlug) -> Response<Body> {
     tracing::info!(workspace = %slug, "honeypot filled; submission dropped");
-    let layout = match portal.store.get_workspace(slug).await {
-        Ok(Some(workspace)) => Layout::for_workspace(&workspace),
-        _ => Layout::neutral(),
-    };
-    let html = pages::message_page(layout.titled("Thank you"), "Thank you", "We received your request.", None);
+    let layout = layout_of(portal, slug).await.titled("Thank you");
+    let html = pages::message_page(layout, "Thank you", "We received your request.", None);
     respond::html(StatusCode::OK, html)
 }
 
@@ -181,7 +169,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
         let received = respond::json(StatusCode::ACCEPTED, &json!({ "status": "received" }));
         return match origin {
             None => received,
-            Some(origin) => match workspace_or_failure(portal, slug).await {
+            Some(origin) => match known_workspace(portal, slug).await {
                 Ok(workspace) if workspace.allows_origin(origin) => widget::allow_origin(received, origin),
                 Ok(_) => widget::vary_origin(Failure::OriginNotAllowed.to_json()),
                 Err(failure) => widget::vary_origin(failure.to_json()),
@@ -199,7 +187,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
         Ok(ticket) => ticket,
         Err(errors) => {
             // An unknown workspace answers 404 before field problems.
-            return match (workspace_or_failure(portal, slug).await, origin) {
+            return match (known_workspace(portal, slug).await, origin) {
                 (Ok(_), None) => Failure::Invalid(errors).to_json(),
                 (Ok(workspace), Some(origin)) if workspace.allows_origin(origin) => {
                     widget::allow_origin(Failure::Invalid(errors).to_json(), origin)
@@ -230,6 +218,6 @@ fn receipt_json(portal: &Portal, receipt: &Receipt) -> serde_json::Value {
         "reference": receipt.reference,
         "id": receipt.ticket_id,
         "status": receipt.status,
-        "trackingUrl": portal.tracking_url(&receipt.workspace.slug, receipt.reference),
+        "trackingUrl": portal.links().tracking_url(&receipt.workspace.slug, receipt.reference),
     })
 }

@@ -35,29 +35,31 @@ pub fn parse_params(params: &Params) -> Option<(WorkspaceSlug, TicketRef)> {
 
 async fn prompt(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef) -> Response<Body> {
     // The prompt never says whether the ticket exists.
-    let layout = match portal.store.get_workspace(slug).await {
-        Ok(Some(workspace)) => Layout::for_workspace(&workspace),
-        Ok(None) => return not_found_page(slug, reference, ""),
+    let layout = match portal.workspace(slug).await {
+        Ok(Some(workspace)) => Layout::for_workspace(&workspace, portal.links()),
+        Ok(None) => return not_found_page(portal, slug, reference, ""),
         Err(err) => return unavailable(&err).to_page(Layout::neutral()),
     };
-    respond::html(StatusCode::OK, pages::track_prompt(layout, slug, reference, "", None))
+    respond::html(StatusCode::OK, pages::track_prompt(layout, portal.links(), slug, reference, "", None))
 }
 
 /// The one answer to every failed lookup, in HTML.
-pub fn not_found_page(slug: &WorkspaceSlug, reference: TicketRef, email: &str) -> Response<Body> {
-    let html = pages::track_prompt(Layout::neutral(), slug, reference, email, Some(pages::LOOKUP_FAILED));
+pub fn not_found_page(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, email: &str) -> Response<Body> {
+    let links = portal.links();
+    let html = pages::track_prompt(Layout::neutral(), links, slug, reference, email, Some(pages::LOOKUP_FAILED));
     respond::html(StatusCode::NOT_FOUND, html)
 }
 
 /// How a failed lookup is answered, as a page.
 pub fn lookup_failure_page(
+    portal: &Portal,
     err: LookupError,
     slug: &WorkspaceSlug,
     reference: TicketRef,
     email: &str,
 ) -> Response<Body> {
     match err {
-        LookupError::NotFound => not_found_page(slug, reference, email),
+        LookupError::NotFound => not_found_page(portal, slug, reference, email),
         LookupError::RateLimited { retry_after_secs } => {
             Failure::RateLimited { retry_after_secs }.to_page(Layout::neutral())
         }
@@ -85,9 +87,9 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             let key = IdempotencyKey::generate();
             let state =
                 ReplyFormState { email, idempotency_key: key.as_str(), message: "", message_error: None, notice: None };
-            respond::html(StatusCode::OK, pages::ticket_view(&workspace, &view, state))
+            respond::html(StatusCode::OK, pages::ticket_view(portal.links(), &workspace, &view, state))
         }
-        Err(err) => lookup_failure_page(err, slug, reference, email),
+        Err(err) => lookup_failure_page(portal, err, slug, reference, email),
     }
 }
 

@@ -5,40 +5,26 @@
 //! the JSON API across origins; why that and not an iframe is in
 //! docs/ARCHITECTURE.md ("The widget").
 
-use std::sync::LazyLock;
-
 use askama::Template;
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 
-use super::pages::{logo_path, Layout};
+use super::pages::Layout;
 use super::request;
-use super::{respond, unavailable, Failure};
+use super::{known_workspace, respond, unavailable, Failure};
+pub use crate::assets::{WIDGET_JS, WIDGET_VERSION};
 use crate::domain::branding::normalize_origin;
 use crate::domain::fields::{MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS};
-use crate::domain::secrets::sha256_hex;
-use crate::domain::{TicketType, Workspace, WorkspaceSlug};
+use crate::domain::{TicketType, WorkspaceSlug};
+use crate::links::Links;
 use crate::Portal;
-
-/// The widget: one dependency-free script, the same for every workspace (it
-/// finds its workspace in its own URL).
-pub const WIDGET_JS: &str = include_str!("../../assets/widget.js");
-
-/// Changes whenever the script does: the `?v=` of its URL, which lets
-/// browsers and CDNs keep it for a year.
-pub static WIDGET_VERSION: LazyLock<String> = LazyLock::new(|| sha256_hex(WIDGET_JS.as_bytes())[..16].to_owned());
 
 /// The headers the widget sends, and so all a preflight may ask for.
 const ALLOWED_HEADERS: [&str; 2] = ["content-type", "idempotency-key"];
 
 /// How long a browser may reuse a preflight answer.
 const PREFLIGHT_MAX_AGE_SECS: &str = "600";
-
-/// The widget script's URL for a workspace, with the current version.
-pub fn script_url(base_url: &str, slug: &WorkspaceSlug) -> String {
-    format!("{base_url}/portal/{slug}/widget.js?v={}", *WIDGET_VERSION)
-}
 
 #[derive(Template)]
 #[template(source = r#"<script src="{{ src }}" async></script>"#, ext = "html")]
@@ -47,8 +33,8 @@ struct ScriptTag<'a> {
 }
 
 /// The one tag a site adds to show the widget.
-pub fn script_tag(base_url: &str, slug: &WorkspaceSlug) -> String {
-    let src = script_url(base_url, slug);
+pub fn script_tag(links: &Links, slug: &WorkspaceSlug) -> String {
+    let src = links.widget_script_url(slug);
     ScriptTag { src: &src }.render().unwrap_or_default()
 }
 
@@ -56,7 +42,7 @@ pub fn script_tag(base_url: &str, slug: &WorkspaceSlug) -> String {
 /// portal's own pages and for clients that send none (curl, servers).
 pub fn cross_origin<'a>(portal: &Portal, req: &'a Request) -> Option<&'a str> {
     let origin = request::header(req, "origin")?;
-    match (normalize_origin(origin), normalize_origin(&portal.config.base_url)) {
+    match (normalize_origin(origin), portal.links().origin()) {
         (Some(theirs), Some(ours)) if theirs == ours => None,
         _ => Some(origin),
     }
@@ -96,17 +82,9 @@ fn cache_for(req: &Request, current_version: &str) -> &'static str {
     }
 }
 
-async fn workspace(portal: &Portal, slug: &WorkspaceSlug) -> Result<Workspace, Failure> {
-    match portal.store.get_workspace(slug).await {
-        Ok(Some(workspace)) => Ok(workspace),
-        Ok(None) => Err(Failure::NotFound),
-        Err(err) => Err(unavailable(&err)),
-    }
-}
-
 /// `GET /portal/{slug}/widget.js`.
 pub async fn script(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
-    match workspace(portal, slug).await {
+    match known_workspace(portal, slug).await {
         Ok(_) => respond::asset(
             "text/javascript; charset=utf-8",
             Body::Text(WIDGET_JS.to_owned()),
@@ -120,7 +98,7 @@ pub async fn script(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Res
 /// rules as the portal's own form. Allowed sites only (and same-origin or
 /// origin-less clients, which CORS does not concern).
 pub async fn config(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
-    let workspace = match workspace(portal, slug).await {
+    let workspace = match known_workspace(portal, slug).await {
         Ok(workspace) => workspace,
         Err(failure) => return vary_origin(failure.to_json()),
     };
@@ -128,14 +106,14 @@ pub async fn config(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Res
     if origin.is_some_and(|o| !workspace.allows_origin(o)) {
         return vary_origin(Failure::OriginNotAllowed.to_json());
     }
-    let base = &portal.config.base_url;
+    let links = portal.links();
     let types: Vec<_> = TicketType::ALL.iter().map(|t| json!({ "value": t.code(), "label": t.label() })).collect();
     let body = json!({
         "name": workspace.name,
         "accent": workspace.accent_hex(),
-        "logoUrl": workspace.logo.as_ref().map(|logo| format!("{base}{}", logo_path(slug, &logo.version))),
-        "submitUrl": format!("{base}/api/portal/{slug}/tickets"),
-        "portalUrl": portal.portal_url(slug),
+        "logoUrl": workspace.logo.as_ref().map(|logo| links.logo_url(slug, &logo.version)),
+        "submitUrl": links.api_submit_url(slug),
+        "portalUrl": links.submit_url(slug),
         "types": types,
         "maxLength": {
             "name": MAX_NAME_CHARS,
@@ -160,7 +138,7 @@ pub async fn preflight(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> 
     let Some(origin) = request::header(req, "origin") else {
         return Failure::Malformed("a CORS preflight needs an Origin header".into()).to_json();
     };
-    let workspace = match workspace(portal, slug).await {
+    let workspace = match known_workspace(portal, slug).await {
         Ok(workspace) => workspace,
         Err(failure) => return vary_origin(failure.to_json()),
     };
@@ -191,7 +169,7 @@ pub async fn preflight(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> 
 /// `GET /portal/{slug}/logo`: the stored logo, under a CSP that keeps an SVG
 /// opened on its own from running anything.
 pub async fn logo(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
-    match portal.store.get_logo(slug).await {
+    match portal.logo(slug).await {
         Ok(Some(logo)) => {
             let cache = cache_for(req, &logo.version);
             let mut response = respond::asset(logo.format.content_type(), Body::Binary(logo.bytes), cache);
@@ -210,7 +188,7 @@ mod tests {
     #[test]
     fn the_script_tag_is_versioned_and_async() {
         let slug = WorkspaceSlug::parse("demo").unwrap();
-        let tag = script_tag("https://support.example.com", &slug);
+        let tag = script_tag(&Links::new("https://support.example.com"), &slug);
         assert_eq!(
             tag,
             format!(
