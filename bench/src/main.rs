@@ -198,9 +198,10 @@ async fn main() -> Result<(), Error> {
     let clients = AwsClients::from_env().await;
     let provisioned = provision(&clients, &names, sender, 30).await?;
     let config = portal::config::Config::for_stack(&names, &provisioned, "https://portal.example", sender);
+    let store = portal::store::Store::new(clients.dynamodb.clone(), &names.table);
     let portal = Portal::new(config, clients);
-    devserver::seed::seed_demo(&portal.store).await?;
-    samples::store_sample_survey_token(&portal.store).await?;
+    devserver::seed::seed_demo(&store).await?;
+    samples::store_sample_survey_token(&store).await?;
     let demo = WorkspaceSlug::parse("demo").ok_or("slug")?;
     let input = SubmissionInput {
         name: "Ann Lee".into(),

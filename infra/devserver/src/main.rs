@@ -9,6 +9,7 @@ use devserver::server::{serve, DevServer};
 use portal::aws::AwsClients;
 use portal::config::Config;
 use portal::provision::{provision, StackNames, VISIBILITY_TIMEOUT_SECS};
+use portal::store::Store;
 use portal::Portal;
 
 fn env_or(name: &str, default: &str) -> String {
@@ -36,13 +37,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clients = AwsClients::from_env().await;
     let provisioned = provision(&clients, &names, &sender, VISIBILITY_TIMEOUT_SECS).await?;
     let config = Config::for_stack(&names, &provisioned, &base_url, &sender);
+    let store = Store::new(clients.dynamodb.clone(), &names.table);
+    let sqs = clients.sqs.clone();
     let portal = Arc::new(Portal::new(config, clients));
     let demo_host = devserver::seed::demo_host_origin(demo_port);
-    devserver::seed::seed_demo_for_host(&portal.store, &demo_host).await?;
+    devserver::seed::seed_demo_for_host(&store, &demo_host).await?;
     let worker = Arc::new(portal::worker::Worker::new((*portal).clone())?);
-    tokio::spawn(devserver::sqs_trigger::run(worker, provisioned.queue_url.clone(), 4));
+    tokio::spawn(devserver::sqs_trigger::run(worker, sqs, provisioned.queue_url.clone(), 4));
 
-    write_local_stack_file(&portal.config, &endpoint)?;
+    write_local_stack_file(portal.config(), &endpoint)?;
     let listener = devserver::server::listen(port)?;
     // A second origin, on loopback only, standing in for a customer's website.
     // A busy default port only costs the demo page (another stack may hold it);

@@ -40,8 +40,12 @@ pub fn sqs_event(messages: &[Message], queue_arn: &str) -> Value {
 
 /// Receives up to ten messages, runs the worker on them, deletes the successes.
 /// Returns how many messages were received.
-pub async fn deliver_once(worker: &Worker, queue_url: &str, wait_secs: i32) -> Result<usize, String> {
-    let sqs = &worker.portal.clients.sqs;
+pub async fn deliver_once(
+    worker: &Worker,
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    wait_secs: i32,
+) -> Result<usize, String> {
     let received = sqs
         .receive_message()
         .queue_url(queue_url)
@@ -83,14 +87,14 @@ pub async fn deliver_once(worker: &Worker, queue_url: &str, wait_secs: i32) -> R
 }
 
 /// Polls forever with `concurrency` pollers, like Lambda scaling out on a busy queue.
-pub async fn run(worker: Arc<Worker>, queue_url: String, concurrency: usize) {
+pub async fn run(worker: Arc<Worker>, sqs: aws_sdk_sqs::Client, queue_url: String, concurrency: usize) {
     let mut pollers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
         let worker = worker.clone();
-        let queue_url = queue_url.clone();
+        let (sqs, queue_url) = (sqs.clone(), queue_url.clone());
         pollers.spawn(async move {
             loop {
-                if let Err(err) = deliver_once(&worker, &queue_url, 1).await {
+                if let Err(err) = deliver_once(&worker, &sqs, &queue_url, 1).await {
                     tracing::warn!(error = %err, "polling the events queue failed");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }

@@ -183,7 +183,7 @@ async fn a_retried_reply_adds_one_comment_and_a_form_reply_keeps_errors() {
     assert_eq!((a.status, b.status), (201, 201), "{} {}", a.text(), b.text());
     let c = stack.post_json_from(client_ip(1), path, &body, &key).await;
     assert_eq!(c.status, 201);
-    let (_, comments) = stack.portal.store.ticket_with_comments(&demo(), tkt(1)).await.unwrap().unwrap();
+    let (_, comments) = stack.store.ticket_with_comments(&demo(), tkt(1)).await.unwrap().unwrap();
     assert_eq!(comments.len(), 1, "one comment for three deliveries");
     let ids: Vec<Value> =
         [&a, &b, &c].iter().map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["commentId"].clone()).collect();
@@ -204,7 +204,7 @@ async fn a_retried_reply_adds_one_comment_and_a_form_reply_keeps_errors() {
     assert_eq!(json_empty.status, 422);
     let wrong = stack.post_json(path, &json!({"email": "eve@example.com", "message": "let me in"})).await;
     assert_eq!(wrong.status, 404);
-    let (_, comments) = stack.portal.store.ticket_with_comments(&demo(), tkt(1)).await.unwrap().unwrap();
+    let (_, comments) = stack.store.ticket_with_comments(&demo(), tkt(1)).await.unwrap().unwrap();
     assert_eq!(comments.len(), 1);
 }
 
@@ -248,7 +248,7 @@ async fn concurrent_replies_and_a_resolve_keep_every_comment_and_a_consistent_st
     while let Some(status) = tasks.join_next().await {
         assert_eq!(status.unwrap(), 201);
     }
-    let (ticket, comments) = stack.portal.store.ticket_with_comments(&demo(), tkt(1)).await.unwrap().unwrap();
+    let (ticket, comments) = stack.store.ticket_with_comments(&demo(), tkt(1)).await.unwrap().unwrap();
     assert_eq!(comments.len(), 8, "every reply kept");
     // Whatever the interleaving, the status is one a sequential order could give.
     assert!(matches!(ticket.status, Status::Open | Status::Resolved), "{:?}", ticket.status);

@@ -115,7 +115,7 @@ async fn expired_forged_and_malformed_links_are_refused_alike() {
         expires_at: now_unix() - 1,
         used_at: None,
     };
-    stack.portal.store.put_link_token(&token_hash(&expired), &stored).await.unwrap();
+    stack.store.put_link_token(&token_hash(&expired), &stored).await.unwrap();
     let forged = new_link_token();
     let pages: Vec<_> = [expired.as_str(), forged.as_str(), "not-a-token", "../../etc/passwd"]
         .iter()

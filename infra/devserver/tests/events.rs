@@ -44,7 +44,7 @@ fn every_route_has_a_sample() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_samples_run_through_their_function() {
     let stack = Stack::start().await;
-    samples::prepare(&stack.portal.store).await.unwrap();
+    samples::prepare(&stack.store).await.unwrap();
     for (name, status) in expected_statuses() {
         let event = load(name);
         let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));

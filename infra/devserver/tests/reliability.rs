@@ -89,7 +89,9 @@ async fn ses_down_for_a_while_delays_emails_but_loses_and_repeats_none() {
     // (more than maxReceiveCount would dead-letter them, by design).
     let worker = stack.worker();
     for _ in 0..2 {
-        devserver::sqs_trigger::deliver_once(&worker, &stack.provisioned.queue_url, 0).await.unwrap();
+        devserver::sqs_trigger::deliver_once(&worker, &stack.clients.sqs, &stack.provisioned.queue_url, 0)
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(2100)).await;
     }
     assert!(stack.proxy.sent_emails().is_empty());
@@ -132,7 +134,7 @@ async fn dynamodb_throttling_is_retried_and_duplicates_nothing() {
     stack.drain().await;
     assert!(counter.load(std::sync::atomic::Ordering::SeqCst) > 20, "the fault really fired");
     assert_eq!(created.len(), 8);
-    let tickets = stack.portal.store.list_tickets(&demo()).await.unwrap();
+    let tickets = stack.store.list_tickets(&demo()).await.unwrap();
     assert_eq!(tickets.len(), 8, "one ticket per submission");
     assert_eq!(confirmations(&stack).len(), 8, "one confirmation each");
 }

@@ -177,7 +177,7 @@ async fn a_retried_submission_with_the_same_key_creates_one_ticket() {
     assert!(x.text().contains("TKT-") && y.text().contains("TKT-"));
     let reference = |html: &str| html.split("class=\"reference\">").nth(1).unwrap()[..8].to_owned();
     assert_eq!(reference(&x.text()), reference(&y.text()));
-    let tickets = stack.portal.store.list_tickets(&demo()).await.unwrap();
+    let tickets = stack.store.list_tickets(&demo()).await.unwrap();
     assert_eq!(tickets.len(), 2, "one ticket per submission");
 
     // The same key with different content is someone else's key.
@@ -204,8 +204,7 @@ async fn one_contact_per_normalised_email() {
         stack.post_form_from(client_ip(2), "/portal/demo/submit", &second),
     );
     assert_eq!((a.status, b.status), (200, 200));
-    let contact =
-        stack.portal.store.get_contact(&demo(), "ann@example.com").await.unwrap().expect("contact auto-created");
+    let contact = stack.store.get_contact(&demo(), "ann@example.com").await.unwrap().expect("contact auto-created");
     assert_eq!(contact.ticket_count, 2);
     assert_eq!(contact.email, "ann@example.com");
     let (t1, t2) = (stack.ticket(1).await.unwrap(), stack.ticket(2).await.unwrap());
@@ -234,7 +233,7 @@ async fn two_hundred_concurrent_submissions_get_two_hundred_contiguous_numbers()
     }
     let expected: BTreeSet<String> = (1..=200).map(|n| tkt(n).to_string()).collect();
     assert_eq!(references, expected);
-    assert_eq!(stack.portal.store.list_tickets(&demo()).await.unwrap().len(), 200);
+    assert_eq!(stack.store.list_tickets(&demo()).await.unwrap().len(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

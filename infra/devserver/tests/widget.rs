@@ -178,9 +178,9 @@ async fn the_json_submit_answers_allowed_origins_with_cors_and_refuses_others() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_widget_settings_carry_the_branding_for_allowed_sites() {
     let stack = Stack::start().await;
-    let mut workspace = stack.portal.store.get_workspace(&demo()).await.unwrap().unwrap();
+    let mut workspace = stack.store.get_workspace(&demo()).await.unwrap().unwrap();
     workspace.accent = Some(AccentColour::parse("#0f5132").unwrap());
-    stack.portal.store.save_workspace(&workspace).await.unwrap();
+    stack.store.save_workspace(&workspace).await.unwrap();
 
     let allowed = stack.raw("GET", "/api/portal/demo/widget", &[("Origin", ALLOWED)], b"").await;
     assert_eq!(allowed.status, 200, "{}", allowed.text());
@@ -302,7 +302,7 @@ async fn branding_reaches_every_page_and_email() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portalctl_refuses_bad_branding_with_clear_errors_and_shows_the_script_tag() {
     let stack = Stack::start().await;
-    let before = stack.portal.store.get_workspace(&demo()).await.unwrap().unwrap();
+    let before = stack.store.get_workspace(&demo()).await.unwrap().unwrap();
 
     let (code, out) = stack.portalctl(&["workspace", "update", "demo", "--accent", "#9ca3af"]).await;
     assert_eq!(code, 4, "{out}");
@@ -344,8 +344,8 @@ async fn portalctl_refuses_bad_branding_with_clear_errors_and_shows_the_script_t
     assert_eq!(code, 4, "{out}");
     assert!(out.contains("use https://"), "{out}");
     // Nothing refused was written, and no logo was stored.
-    assert_eq!(stack.portal.store.get_workspace(&demo()).await.unwrap().unwrap(), before);
-    assert!(stack.portal.store.get_logo(&demo()).await.unwrap().is_none());
+    assert_eq!(stack.store.get_workspace(&demo()).await.unwrap().unwrap(), before);
+    assert!(stack.store.get_logo(&demo()).await.unwrap().is_none());
 
     let (code, out) = stack
         .portalctl(&[

@@ -52,18 +52,18 @@ async fn a_new_ticket_is_assigned_and_everyone_is_told_once() {
     assert!(!agent_mail[0].html.contains("<img src=x"), "escaped in HTML");
     assert!(!agent_mail[0].subject.contains('\n'));
 
-    let inbox = stack.portal.store.inbox(&demo(), "alex").await.unwrap();
+    let inbox = stack.store.inbox(&demo(), "alex").await.unwrap();
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].reference, tkt(1));
     assert!(!inbox[0].read);
-    assert!(stack.portal.store.mark_read(&demo(), "alex", &inbox[0].id).await.unwrap());
-    assert!(stack.portal.store.inbox(&demo(), "alex").await.unwrap()[0].read);
+    assert!(stack.store.mark_read(&demo(), "alex", &inbox[0].id).await.unwrap());
+    assert!(stack.store.inbox(&demo(), "alex").await.unwrap()[0].read);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn round_robin_is_fair_under_concurrency_and_skips_unavailable_agents() {
     let stack = Stack::start().await;
-    let store = &stack.portal.store;
+    let store = &stack.store;
     for (id, available) in [("alex", true), ("sam", true), ("kim", true), ("lee", true), ("zed", false)] {
         let agent = Agent { id: id.into(), name: id.into(), email: format!("{id}@agents.example"), available };
         store.save_agent(&demo(), &agent).await.unwrap();
@@ -89,9 +89,10 @@ async fn round_robin_is_fair_under_concurrency_and_skips_unavailable_agents() {
     let mut pollers = tokio::task::JoinSet::new();
     for _ in 0..4 {
         let worker = stack.worker();
-        let queue = stack.provisioned.queue_url.clone();
-        pollers
-            .spawn(async move { while devserver::sqs_trigger::deliver_once(&worker, &queue, 0).await.unwrap() > 0 {} });
+        let (sqs, queue) = (stack.clients.sqs.clone(), stack.provisioned.queue_url.clone());
+        pollers.spawn(async move {
+            while devserver::sqs_trigger::deliver_once(&worker, &sqs, &queue, 0).await.unwrap() > 0 {}
+        });
     }
     while let Some(done) = pollers.join_next().await {
         done.unwrap();
@@ -112,7 +113,7 @@ async fn with_nobody_available_the_ticket_stays_unassigned_and_the_customer_is_s
     for id in ["alex", "sam"] {
         let mut agent = stack.portal.agent(&demo(), id).await.unwrap();
         agent.available = false;
-        stack.portal.store.save_agent(&demo(), &agent).await.unwrap();
+        stack.store.save_agent(&demo(), &agent).await.unwrap();
     }
     submit(&stack, 1, "ann@example.com", "Anyone?").await;
     stack.drain().await;
@@ -121,12 +122,12 @@ async fn with_nobody_available_the_ticket_stays_unassigned_and_the_customer_is_s
     assert_eq!(stack.proxy.sent_emails().len(), 1, "no agent email");
 
     // And with auto-assignment off, nobody is picked even when available.
-    let mut workspace: Workspace = stack.portal.store.get_workspace(&demo()).await.unwrap().unwrap();
+    let mut workspace: Workspace = stack.store.get_workspace(&demo()).await.unwrap().unwrap();
     workspace.auto_assign = false;
-    stack.portal.store.save_workspace(&workspace).await.unwrap();
+    stack.store.save_workspace(&workspace).await.unwrap();
     let mut alex = stack.portal.agent(&demo(), "alex").await.unwrap();
     alex.available = true;
-    stack.portal.store.save_agent(&demo(), &alex).await.unwrap();
+    stack.store.save_agent(&demo(), &alex).await.unwrap();
     submit(&stack, 2, "bo@example.com", "Manual").await;
     stack.drain().await;
     assert_eq!(stack.ticket(2).await.unwrap().assignee, None);
@@ -147,13 +148,11 @@ async fn a_redelivered_batch_sends_no_duplicate_email() {
     }
     let sent = stack.proxy.sent_emails();
     assert_eq!(sent.len(), 6, "3 confirmations + 3 agent emails, whatever the deliveries");
-    let inbox: usize = [
-        stack.portal.store.inbox(&demo(), "alex").await.unwrap(),
-        stack.portal.store.inbox(&demo(), "sam").await.unwrap(),
-    ]
-    .iter()
-    .map(Vec::len)
-    .sum();
+    let inbox: usize =
+        [stack.store.inbox(&demo(), "alex").await.unwrap(), stack.store.inbox(&demo(), "sam").await.unwrap()]
+            .iter()
+            .map(Vec::len)
+            .sum();
     assert_eq!(inbox, 3);
 }
 
@@ -184,7 +183,6 @@ async fn a_failing_ses_call_retries_only_the_failed_message() {
     stack.proxy.heal();
     let ok: Vec<_> = messages.iter().filter(|m| m.body().unwrap().contains("TKT-0001")).cloned().collect();
     stack
-        .portal
         .clients
         .sqs
         .delete_message()
@@ -204,7 +202,7 @@ async fn a_failing_ses_call_retries_only_the_failed_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_poison_message_reaches_the_dead_letter_queue() {
     let stack = Stack::start().await;
-    let sqs = &stack.portal.clients.sqs;
+    let sqs = &stack.clients.sqs;
     for body in
         ["not json at all", r#"{"v":2,"kind":"ticket_created","workspace":"demo","reference":"TKT-0001","id":"x"}"#]
     {
@@ -214,7 +212,7 @@ async fn a_poison_message_reaches_the_dead_letter_queue() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     let mut dead = Vec::new();
     while dead.len() < 2 && tokio::time::Instant::now() < deadline {
-        devserver::sqs_trigger::deliver_once(&worker, &stack.provisioned.queue_url, 1).await.unwrap();
+        devserver::sqs_trigger::deliver_once(&worker, sqs, &stack.provisioned.queue_url, 1).await.unwrap();
         let out = sqs
             .receive_message()
             .queue_url(&stack.provisioned.dead_letter_queue_url)
@@ -256,7 +254,7 @@ async fn replies_notify_the_agent_and_agent_replies_and_resolutions_email_the_cu
     let reply = json!({"email": "ann@example.com", "message": "Any news?"});
     assert_eq!(stack.post_json("/api/portal/demo/tickets/TKT-0001/replies", &reply).await.status, 201);
     stack.drain().await;
-    let inbox = stack.portal.store.inbox(&demo(), "alex").await.unwrap();
+    let inbox = stack.store.inbox(&demo(), "alex").await.unwrap();
     assert_eq!(inbox.iter().filter(|i| i.kind == "customer_replied").count(), 1);
 
     let alex = stack.portal.agent(&demo(), "alex").await.unwrap();
@@ -285,14 +283,9 @@ async fn replies_notify_the_agent_and_agent_replies_and_resolutions_email_the_cu
         survey.text.split(&prefix).nth(1).expect("survey link").chars().take_while(|c| c.is_ascii_hexdigit()).collect();
     assert_eq!(token.len(), 64, "256-bit token");
     assert!(survey.html.contains(">Rate Your Experience</a>"));
-    let stored = stack
-        .portal
-        .store
-        .link_token(&portal::domain::secrets::token_hash(&token))
-        .await
-        .unwrap()
-        .expect("stored by hash");
+    let stored =
+        stack.store.link_token(&portal::domain::secrets::token_hash(&token)).await.unwrap().expect("stored by hash");
     assert_eq!(stored.reference, tkt(1));
-    assert!(stack.portal.store.link_token(&token).await.unwrap().is_none(), "the raw token is not a key");
+    assert!(stack.store.link_token(&token).await.unwrap().is_none(), "the raw token is not a key");
     assert_eq!(stack.ticket(1).await.unwrap().status, Status::Resolved);
 }

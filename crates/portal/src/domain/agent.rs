@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fields::EmailAddress;
+
 /// A support agent of a workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -11,4 +13,33 @@ pub struct Agent {
     pub name: String,
     pub email: String,
     pub available: bool,
+}
+
+impl Agent {
+    /// A new agent, available for auto-assignment, with the normalised address.
+    pub fn new(id: String, name: &str, email: &EmailAddress) -> Self {
+        Self { id, name: name.trim().into(), email: email.normalized(), available: true }
+    }
+
+    /// The id an agent gets when none is given: the address's local part,
+    /// letters, digits and '-' only (`None` if nothing is left).
+    pub fn default_id(email: &EmailAddress) -> Option<String> {
+        let normalized = email.normalized();
+        let local = normalized.split('@').next().unwrap_or("");
+        let id: String = local.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        (!id.is_empty()).then_some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_ids_come_from_the_local_part() {
+        let id = |raw: &str| Agent::default_id(&EmailAddress::parse(raw).unwrap());
+        assert_eq!(id("Kim.Lee@Example.com").as_deref(), Some("kimlee"));
+        assert_eq!(id("sam-2@example.com").as_deref(), Some("sam-2"));
+        assert_eq!(id("__@example.com"), None);
+    }
 }

@@ -26,7 +26,7 @@ pub use inbox::InboxItem;
 pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
 pub use ticket::{Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef};
 pub use token::{LinkToken, TokenPurpose};
-pub use workspace::{Workspace, WorkspaceSlug};
+pub use workspace::{Workspace, WorkspaceName, WorkspaceSlug};
 
 #[cfg(test)]
 pub(crate) mod test_support {

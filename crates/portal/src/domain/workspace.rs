@@ -44,6 +44,33 @@ impl fmt::Display for WorkspaceSlug {
     }
 }
 
+/// Longest workspace name, in characters.
+pub const MAX_WORKSPACE_NAME_CHARS: usize = 100;
+
+/// A workspace's display name: 1 to 100 characters on one line, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceName(String);
+
+impl WorkspaceName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > MAX_WORKSPACE_NAME_CHARS || name.chars().any(char::is_control) {
+            return Err(format!("the name must be 1 to {MAX_WORKSPACE_NAME_CHARS} characters on one line"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<WorkspaceName> for String {
+    fn from(value: WorkspaceName) -> Self {
+        value.0
+    }
+}
+
 /// One company using the portal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -84,6 +111,18 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_one_line_and_bounded() {
+        assert_eq!(WorkspaceName::parse("  Acme Inc ").unwrap().as_str(), "Acme Inc");
+        for bad in ["", "   ", "Acme\nInc", &"n".repeat(MAX_WORKSPACE_NAME_CHARS + 1)] {
+            assert_eq!(
+                WorkspaceName::parse(bad).unwrap_err(),
+                "the name must be 1 to 100 characters on one line",
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn slugs_refuse_anything_path_like() {

@@ -1,6 +1,6 @@
-//! What agents do to tickets (through `portalctl`): comment publicly or
-//! internally, change status, resolve, assign. The same domain rules as the
-//! portal, and the same worker messages.
+//! What agents do (through `portalctl`): read tickets and their inbox,
+//! comment publicly or internally, change status, resolve, assign. The same
+//! domain rules as the portal, and the same worker messages.
 //!
 //! Each action queues its message *before* writing: if queueing fails nothing
 //! was written and the agent can simply retry; if the write then fails, the
@@ -8,38 +8,81 @@
 
 use ulid::Ulid;
 
+use super::retry::{until_fresh, Attempt, Contended};
+use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::{
-    Agent, Author, Comment, EventKind, MessageBody, PortalEvent, Resolution, Status, Ticket, TicketRef, Visibility,
-    WorkspaceSlug,
+    Agent, Author, Comment, EventKind, InboxItem, MessageBody, PortalEvent, Resolution, Status, Ticket, TicketRef,
+    Visibility, WorkspaceSlug,
 };
 use crate::store::{StatusChange, TicketWriteError};
-use crate::Portal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentActionError {
+    #[error("no workspace {0}")]
+    UnknownWorkspace(WorkspaceSlug),
     #[error("no ticket {reference} in workspace {workspace}")]
     UnknownTicket { workspace: WorkspaceSlug, reference: TicketRef },
     #[error("no agent {0:?} in this workspace")]
     UnknownAgent(String),
+    #[error("no notification {id} for {agent}")]
+    UnknownNotification { agent: String, id: String },
+    /// Nobody named acts, and the ticket has no assignee to act for it.
+    #[error("{0} has no assignee: say which agent acts")]
+    NoActingAgent(TicketRef),
     #[error("a {from} ticket cannot be moved to {to}")]
     InvalidTransition { from: Status, to: Status },
     #[error("resolve the ticket with a resolution text instead (portalctl ticket resolve)")]
     ResolutionRequired,
-    #[error("the ticket kept changing; try again")]
-    Contended,
+    #[error(transparent)]
+    Contended(#[from] Contended),
     #[error(transparent)]
     Unavailable(#[from] AwsError),
 }
 
-const STALE_RETRIES: usize = 4;
+/// A ticket write of an agent action: stale means read again.
+fn attempt(written: Result<(), TicketWriteError>) -> Result<Attempt<()>, AgentActionError> {
+    match written {
+        Ok(()) => Ok(Attempt::Done(())),
+        Err(TicketWriteError::Stale) => Ok(Attempt::Stale),
+        // Agent actions carry no idempotency key.
+        Err(TicketWriteError::IdempotencyKeyTaken) => Err(Contended.into()),
+        Err(TicketWriteError::Aws(err)) => Err(err.into()),
+    }
+}
 
 impl Portal {
-    async fn ticket_for_agent(&self, slug: &WorkspaceSlug, reference: TicketRef) -> Result<Ticket, AgentActionError> {
+    async fn current_ticket(&self, slug: &WorkspaceSlug, reference: TicketRef) -> Result<Ticket, AgentActionError> {
         self.store
             .get_ticket(slug, reference)
             .await?
             .ok_or_else(|| AgentActionError::UnknownTicket { workspace: slug.clone(), reference })
+    }
+
+    /// The ticket with its whole conversation, internal notes included (for
+    /// agents only: nothing here may reach a customer). One round trip.
+    pub async fn ticket_for_agent(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+    ) -> Result<(Ticket, Vec<Comment>), AgentActionError> {
+        self.store
+            .ticket_with_comments(slug, reference)
+            .await?
+            .ok_or_else(|| AgentActionError::UnknownTicket { workspace: slug.clone(), reference })
+    }
+
+    /// The workspace's tickets, newest first, optionally only those in `status`.
+    pub async fn list_tickets(
+        &self,
+        slug: &WorkspaceSlug,
+        status: Option<Status>,
+    ) -> Result<Vec<Ticket>, AgentActionError> {
+        let (workspace, tickets) = tokio::join!(self.store.get_workspace(slug), self.store.list_tickets(slug));
+        if workspace?.is_none() {
+            return Err(AgentActionError::UnknownWorkspace(slug.clone()));
+        }
+        Ok(tickets?.into_iter().filter(|t| status.is_none_or(|s| t.status == s)).collect())
     }
 
     /// Finds an agent of the workspace by id.
@@ -50,6 +93,41 @@ impl Portal {
             .into_iter()
             .find(|a| a.id == agent_id)
             .ok_or_else(|| AgentActionError::UnknownAgent(agent_id.to_owned()))
+    }
+
+    /// Who acts on a ticket: the agent named, or else the ticket's assignee.
+    pub async fn acting_agent(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        named: Option<&str>,
+    ) -> Result<Agent, AgentActionError> {
+        let ticket = self.current_ticket(slug, reference).await?;
+        let id = named.map(str::to_owned).or(ticket.assignee).ok_or(AgentActionError::NoActingAgent(reference))?;
+        self.agent(slug, &id).await
+    }
+
+    /// An agent's notifications, newest first, after marking `mark_read` (one
+    /// of them) and, with `mark_all`, every one read.
+    pub async fn inbox(
+        &self,
+        slug: &WorkspaceSlug,
+        agent_id: &str,
+        mark_read: Option<&str>,
+        mark_all: bool,
+    ) -> Result<Vec<InboxItem>, AgentActionError> {
+        self.agent(slug, agent_id).await?;
+        if let Some(id) = mark_read {
+            if !self.store.mark_read(slug, agent_id, id).await? {
+                return Err(AgentActionError::UnknownNotification { agent: agent_id.to_owned(), id: id.to_owned() });
+            }
+        }
+        if mark_all {
+            for item in self.store.inbox(slug, agent_id).await?.iter().filter(|i| !i.read) {
+                self.store.mark_read(slug, agent_id, &item.id).await?;
+            }
+        }
+        Ok(self.store.inbox(slug, agent_id).await?)
     }
 
     /// A public comment (emailed to the customer) or an internal note (never shown to them).
@@ -72,20 +150,18 @@ impl Portal {
             let event = PortalEvent::new(EventKind::AgentReplied, slug.clone(), reference, &comment.id);
             self.queue.publish(&event).await?;
         }
-        for _ in 0..STALE_RETRIES {
-            let ticket = self.ticket_for_agent(slug, reference).await?;
+        let comment_ref = &comment;
+        until_fresh(move || async move {
+            let ticket = self.current_ticket(slug, reference).await?;
             let keep = StatusChange { expected: ticket.status, next: ticket.status, resolution: None };
-            match self.store.add_comment(slug, reference, &comment, &keep, None).await {
-                Ok(()) => return Ok(comment),
-                Err(TicketWriteError::Stale) => continue,
-                Err(TicketWriteError::IdempotencyKeyTaken) => return Err(AgentActionError::Contended),
-                Err(TicketWriteError::Aws(err)) => return Err(err.into()),
-            }
-        }
-        Err(AgentActionError::Contended)
+            attempt(self.store.add_comment(slug, reference, comment_ref, &keep, None).await)
+        })
+        .await?;
+        Ok(comment)
     }
 
-    /// Moves a ticket along the allowed transitions (not to Resolved: see [`Portal::resolve`]).
+    /// Moves a ticket along the allowed transitions (not to Resolved: see
+    /// [`Portal::resolve`]), and answers the status it had.
     pub async fn change_status(
         &self,
         slug: &WorkspaceSlug,
@@ -95,20 +171,19 @@ impl Portal {
         if next == Status::Resolved {
             return Err(AgentActionError::ResolutionRequired);
         }
-        for _ in 0..STALE_RETRIES {
-            let ticket = self.ticket_for_agent(slug, reference).await?;
+        until_fresh(move || async move {
+            let ticket = self.current_ticket(slug, reference).await?;
             if !ticket.status.agent_can_move_to(next) {
                 return Err(AgentActionError::InvalidTransition { from: ticket.status, to: next });
             }
             let change = StatusChange { expected: ticket.status, next, resolution: None };
-            match self.store.change_status(slug, reference, &change).await {
-                Ok(()) => return Ok(ticket.status),
-                Err(TicketWriteError::Stale) => continue,
-                Err(TicketWriteError::IdempotencyKeyTaken) => return Err(AgentActionError::Contended),
-                Err(TicketWriteError::Aws(err)) => return Err(err.into()),
-            }
-        }
-        Err(AgentActionError::Contended)
+            let written = attempt(self.store.change_status(slug, reference, &change).await)?;
+            Ok(match written {
+                Attempt::Done(()) => Attempt::Done(ticket.status),
+                Attempt::Stale => Attempt::Stale,
+            })
+        })
+        .await
     }
 
     /// Resolves the ticket with a resolution the customer will see, and sends
@@ -128,21 +203,21 @@ impl Portal {
         };
         let event = PortalEvent::new(EventKind::TicketResolved, slug.clone(), reference, &resolution.id);
         self.queue.publish(&event).await?;
-        for _ in 0..STALE_RETRIES {
-            let ticket = self.ticket_for_agent(slug, reference).await?;
+        let resolution_ref = &resolution;
+        until_fresh(move || async move {
+            let ticket = self.current_ticket(slug, reference).await?;
             if !ticket.status.agent_can_move_to(Status::Resolved) {
                 return Err(AgentActionError::InvalidTransition { from: ticket.status, to: Status::Resolved });
             }
-            let change =
-                StatusChange { expected: ticket.status, next: Status::Resolved, resolution: Some(resolution.clone()) };
-            match self.store.change_status(slug, reference, &change).await {
-                Ok(()) => return Ok(resolution),
-                Err(TicketWriteError::Stale) => continue,
-                Err(TicketWriteError::IdempotencyKeyTaken) => return Err(AgentActionError::Contended),
-                Err(TicketWriteError::Aws(err)) => return Err(err.into()),
-            }
-        }
-        Err(AgentActionError::Contended)
+            let change = StatusChange {
+                expected: ticket.status,
+                next: Status::Resolved,
+                resolution: Some(resolution_ref.clone()),
+            };
+            attempt(self.store.change_status(slug, reference, &change).await)
+        })
+        .await?;
+        Ok(resolution)
     }
 
     /// Assigns the ticket to an agent of its workspace.

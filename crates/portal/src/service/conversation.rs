@@ -2,6 +2,8 @@
 
 use ulid::Ulid;
 
+use super::retry::{until_fresh, Attempt, Contended};
+use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::fields::normalize_email;
 use crate::domain::secrets::{constant_time_eq, sha256_hex};
@@ -11,7 +13,6 @@ use crate::domain::{
 };
 use crate::ratelimit::{Admission, Limit};
 use crate::store::{reply_idempotency_scope, StatusChange, TicketWriteError};
-use crate::Portal;
 
 /// Why a customer cannot see a ticket. `NotFound` covers an unknown workspace,
 /// an unknown ticket and a wrong email alike.
@@ -34,8 +35,8 @@ pub enum ReplyError {
     #[error("idempotency key reused for a different reply")]
     IdempotencyConflict,
     /// The ticket kept changing under the reply (agents at work): try again.
-    #[error("the ticket kept changing; try again")]
-    Contended,
+    #[error(transparent)]
+    Contended(#[from] Contended),
     /// The key was taken, yet its record cannot be read.
     #[error("the idempotency record of an earlier reply vanished")]
     IdempotencyRecordVanished,
@@ -62,8 +63,12 @@ struct Verified {
     comments: Vec<Comment>,
 }
 
-/// How many times a reply re-reads a ticket that changed under it.
-const STALE_RETRIES: usize = 4;
+/// How a reply's write went.
+enum Replied {
+    Added(Box<ReplyReceipt>),
+    /// An earlier request with the same key added it.
+    KeyTaken,
+}
 
 impl Portal {
     fn lookup_limits(&self) -> Limit {
@@ -147,22 +152,23 @@ impl Portal {
         let scoped_key = idempotency_key.map(|k| reply_idempotency_scope(reference, k.as_str()));
         let comment_id = Ulid::new().to_string();
         let event = PortalEvent::new(EventKind::CustomerReplied, slug.clone(), reference, &comment_id);
-        for _ in 0..STALE_RETRIES {
+        let (message_ref, comment_id_ref, event_ref) = (&message, &comment_id, &event);
+        let idempotency = scoped_key.as_deref().map(|k| (k, fingerprint.as_str()));
+        let replied = until_fresh::<_, ReplyError, _>(move || async move {
             let Verified { workspace, mut ticket, mut comments } =
                 self.verify(slug, reference, email, client_ip).await?;
             let next = ticket.status.after_customer_reply().map_err(ReplyError::Refused)?;
             let comment = Comment {
-                id: comment_id.clone(),
+                id: comment_id_ref.clone(),
                 author: Author::Customer { name: ticket.name.clone() },
-                body: message.to_string(),
+                body: message_ref.to_string(),
                 visibility: Visibility::Public,
                 created_at: self.clock.now_unix(),
             };
             let change = StatusChange { expected: ticket.status, next, resolution: None };
-            let idempotency = scoped_key.as_deref().map(|k| (k, fingerprint.as_str()));
             let (written, sent) = tokio::join!(
                 self.store.add_comment(slug, reference, &comment, &change, idempotency),
-                self.queue.publish(&event)
+                self.queue.publish(event_ref)
             );
             match written {
                 Ok(()) => {
@@ -171,17 +177,23 @@ impl Portal {
                     ticket.status = next;
                     ticket.updated_at = comment.created_at;
                     comments.push(comment);
-                    return Ok(ReplyReceipt { workspace, view: CustomerView::new(ticket, comments), comment_id });
+                    let view = CustomerView::new(ticket, comments);
+                    let receipt = ReplyReceipt { workspace, view, comment_id: comment_id_ref.clone() };
+                    Ok(Attempt::Done(Replied::Added(Box::new(receipt))))
                 }
-                Err(TicketWriteError::Stale) => continue,
-                Err(TicketWriteError::IdempotencyKeyTaken) => {
-                    let key = scoped_key.as_deref().unwrap_or_default();
-                    return self.replay_reply(slug, reference, key, &fingerprint, email, client_ip).await;
-                }
-                Err(TicketWriteError::Aws(err)) => return Err(err.into()),
+                Err(TicketWriteError::Stale) => Ok(Attempt::Stale),
+                Err(TicketWriteError::IdempotencyKeyTaken) => Ok(Attempt::Done(Replied::KeyTaken)),
+                Err(TicketWriteError::Aws(err)) => Err(err.into()),
+            }
+        })
+        .await?;
+        match replied {
+            Replied::Added(receipt) => Ok(*receipt),
+            Replied::KeyTaken => {
+                let key = scoped_key.as_deref().unwrap_or_default();
+                self.replay_reply(slug, reference, key, &fingerprint, email, client_ip).await
             }
         }
-        Err(ReplyError::Contended)
     }
 
     async fn replay_reply(

@@ -1,11 +1,11 @@
 //! The satisfaction survey behind a Rate Your Experience link.
 
+use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::csat::{link_expired, Stars};
 use crate::domain::secrets::{is_well_formed_token, token_hash};
 use crate::domain::{LinkToken, TokenPurpose};
 use crate::domain::{MessageBody, Rating, TicketRef, Workspace, WorkspaceSlug};
-use crate::Portal;
 
 /// Where a survey link stands.
 #[derive(Debug, Clone)]

@@ -93,7 +93,7 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             respond::html(failure.status(), html)
         }
         Err(ReplyError::IdempotencyConflict) => conflict().to_page(Layout::neutral()),
-        Err(err @ (ReplyError::Contended | ReplyError::IdempotencyRecordVanished)) => {
+        Err(err @ (ReplyError::Contended(_) | ReplyError::IdempotencyRecordVanished)) => {
             unavailable(&err).to_page(Layout::neutral())
         }
     }
@@ -137,6 +137,6 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Err(ReplyError::Lookup(err)) => lookup_failure(err).to_json(),
         Err(ReplyError::Refused(refused)) => closed_failure(refused).to_json(),
         Err(ReplyError::IdempotencyConflict) => conflict().to_json(),
-        Err(err @ (ReplyError::Contended | ReplyError::IdempotencyRecordVanished)) => unavailable(&err).to_json(),
+        Err(err @ (ReplyError::Contended(_) | ReplyError::IdempotencyRecordVanished)) => unavailable(&err).to_json(),
     }
 }

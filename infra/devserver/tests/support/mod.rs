@@ -13,11 +13,16 @@ use portal::aws::AwsClients;
 use portal::config::Config;
 use portal::domain::{Ticket, TicketRef, WorkspaceSlug};
 use portal::provision::{provision, Provisioned, StackNames};
+use portal::store::Store;
 use portal::worker::Worker;
 use portal::Portal;
 
 pub struct Stack {
     pub portal: Arc<Portal>,
+    /// The stack's table, read and written directly (seeding, checking what was stored).
+    pub store: Store,
+    /// The SDK clients the portal uses (through the proxy).
+    pub clients: AwsClients,
     pub names: StackNames,
     pub provisioned: Provisioned,
     pub addr: SocketAddr,
@@ -63,14 +68,15 @@ impl Stack {
         let addr = listener.local_addr().unwrap();
         let mut config = Config::for_stack(&names, &provisioned, &format!("http://{addr}"), sender);
         tune(&mut config);
-        let portal = Arc::new(Portal::new(config, clients));
-        devserver::seed::seed_demo(&portal.store).await.expect("seed demo");
+        let store = Store::new(clients.dynamodb.clone(), &names.table);
+        let portal = Arc::new(Portal::new(config, clients.clone()));
+        devserver::seed::seed_demo(&store).await.expect("seed demo");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = DevServer { portal: portal.clone(), emulator };
         tokio::spawn(serve(listener, server, async move {
             let _ = rx.await;
         }));
-        Stack { portal, names, provisioned, addr, emulator, proxy, _shutdown: tx }
+        Stack { portal, store, clients, names, provisioned, addr, emulator, proxy, _shutdown: tx }
     }
 
     pub fn worker(&self) -> Worker {
@@ -80,7 +86,8 @@ impl Stack {
     /// Runs the worker until no message is visible on the queue.
     pub async fn drain(&self) {
         let worker = self.worker();
-        while devserver::sqs_trigger::deliver_once(&worker, &self.provisioned.queue_url, 0).await.unwrap() > 0 {}
+        let queue = &self.provisioned.queue_url;
+        while devserver::sqs_trigger::deliver_once(&worker, &self.clients.sqs, queue, 0).await.unwrap() > 0 {}
     }
 
     /// Runs `pollers` workers (like Lambda scaling out) until `done` holds, or panics after `limit`.
@@ -91,8 +98,10 @@ impl Stack {
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..pollers {
                 let worker = self.worker();
-                let queue = self.provisioned.queue_url.clone();
-                tasks.spawn(async move { devserver::sqs_trigger::deliver_once(&worker, &queue, 0).await.unwrap() });
+                let (sqs, queue) = (self.clients.sqs.clone(), self.provisioned.queue_url.clone());
+                tasks.spawn(
+                    async move { devserver::sqs_trigger::deliver_once(&worker, &sqs, &queue, 0).await.unwrap() },
+                );
             }
             let mut received = 0;
             while let Some(n) = tasks.join_next().await {
@@ -123,8 +132,7 @@ impl Stack {
 
     /// Receives up to ten messages without deleting them (as a worker that dies would).
     pub async fn receive_batch(&self) -> Vec<aws_sdk_sqs::types::Message> {
-        self.portal
-            .clients
+        self.clients
             .sqs
             .receive_message()
             .queue_url(&self.provisioned.queue_url)
@@ -182,16 +190,16 @@ impl Stack {
     }
 
     pub async fn ticket(&self, n: u64) -> Option<Ticket> {
-        self.portal.store.get_ticket(&demo(), tkt(n)).await.unwrap()
+        self.store.get_ticket(&demo(), tkt(n)).await.unwrap()
     }
 
     pub async fn ticket_count(&self) -> u64 {
-        self.portal.store.ticket_count(&demo()).await.unwrap().unwrap_or(0)
+        self.store.ticket_count(&demo()).await.unwrap().unwrap_or(0)
     }
 
     /// Bodies of the messages waiting on the events queue (received, then made visible again).
     pub async fn queued_messages(&self) -> Vec<String> {
-        let sqs = &self.portal.clients.sqs;
+        let sqs = &self.clients.sqs;
         let mut bodies = Vec::new();
         loop {
             let out = sqs

@@ -1,82 +1,16 @@
-//! The portal's use cases: each one ties the domain rules to the adapters
-//! (store, rate limiter, queue). Entry points call these and only render.
+//! Submitting a ticket: the form, the JSON API and the widget all come here.
 
 use ulid::Ulid;
 
-use crate::aws::{AwsClients, AwsError};
-use crate::config::{Config, ConfigError};
-use crate::domain::time::Clock;
+use super::Portal;
+use crate::aws::AwsError;
+use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
     Channel, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef, Workspace,
     WorkspaceSlug,
 };
-use crate::links::Links;
-use crate::queue::EventQueue;
-use crate::ratelimit::{Admission, Limit, RateLimiter};
-pub use crate::store::StoredLogo;
-use crate::store::{keys, CreateTicketError, Store};
-
-mod agent;
-mod conversation;
-mod csat;
-
-pub use agent::AgentActionError;
-pub use conversation::{LookupError, ReplyError, ReplyReceipt};
-pub use csat::{Survey, SurveyError};
-
-/// Everything a request needs, built once per process and shared by warm invocations.
-#[derive(Clone, Debug)]
-pub struct Portal {
-    pub config: Config,
-    pub store: Store,
-    pub limiter: RateLimiter,
-    pub queue: EventQueue,
-    pub clients: AwsClients,
-    pub clock: Clock,
-    links: Links,
-}
-
-impl Portal {
-    /// The portal on the system clock.
-    pub fn new(config: Config, clients: AwsClients) -> Self {
-        Self::with_clock(config, clients, Clock::system())
-    }
-
-    /// The portal reading every "now" from `clock` (tests move a manual one).
-    pub fn with_clock(config: Config, clients: AwsClients, clock: Clock) -> Self {
-        Self {
-            store: Store::new(clients.dynamodb.clone(), &config.table).with_clock(clock.clone()),
-            limiter: RateLimiter::new(clients.dynamodb.clone(), &config.rate_limit_table, &config.rate_limit_salt)
-                .with_clock(clock.clone()),
-            queue: EventQueue::new(clients.sqs.clone(), &config.queue_url),
-            links: Links::new(&config.base_url),
-            config,
-            clients,
-            clock,
-        }
-    }
-
-    /// Reads the configuration and builds the SDK clients from the environment.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        Ok(Self::new(config, AwsClients::from_env().await))
-    }
-
-    /// Every link the portal hands out.
-    pub fn links(&self) -> &Links {
-        &self.links
-    }
-
-    /// The workspace `slug`, if there is one. One round trip.
-    pub async fn workspace(&self, slug: &WorkspaceSlug) -> Result<Option<Workspace>, AwsError> {
-        self.store.get_workspace(slug).await
-    }
-
-    /// The workspace's logo as stored, if it has one. One round trip.
-    pub async fn logo(&self, slug: &WorkspaceSlug) -> Result<Option<StoredLogo>, AwsError> {
-        self.store.get_logo(slug).await
-    }
-}
+use crate::ratelimit::{Admission, Limit};
+use crate::store::{keys, CreateTicketError, IdempotencyRecord};
 
 /// What a successful submission returns, first time or replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,9 +134,9 @@ impl Portal {
         &self,
         slug: &WorkspaceSlug,
         fingerprint: &str,
-        earlier: crate::store::IdempotencyRecord,
+        earlier: IdempotencyRecord,
     ) -> Result<Receipt, SubmitError> {
-        if !crate::domain::secrets::constant_time_eq(&earlier.fingerprint, fingerprint) {
+        if !constant_time_eq(&earlier.fingerprint, fingerprint) {
             return Err(SubmitError::IdempotencyConflict);
         }
         // The first attempt may have stored the ticket and failed to queue its

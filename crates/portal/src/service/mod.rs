@@ -1,0 +1,94 @@
+//! The portal's use cases: each ties the domain rules to the adapters (store,
+//! rate limiter, queue, mailer), which only the service holds. Entry points
+//! (the web handlers, `portalctl`, the worker) call these and render.
+
+use crate::aws::{AwsClients, AwsError};
+use crate::config::{Config, ConfigError};
+use crate::domain::time::Clock;
+use crate::domain::{Workspace, WorkspaceSlug};
+use crate::links::Links;
+use crate::mail::Mailer;
+use crate::queue::EventQueue;
+use crate::ratelimit::RateLimiter;
+use crate::store::Store;
+
+mod agent;
+mod conversation;
+mod csat;
+mod events;
+mod report;
+mod retry;
+mod submit;
+mod workspace;
+
+pub use agent::AgentActionError;
+pub use conversation::{LookupError, ReplyError, ReplyReceipt};
+pub use csat::{Survey, SurveyError};
+pub use events::{Outcome, WorkError};
+pub use report::{CsatReport, RecentComment};
+pub use retry::Contended;
+pub use submit::{Receipt, SubmitError};
+pub use workspace::{AdminError, Change, WorkspaceUpdate};
+
+pub use crate::store::StoredLogo;
+
+/// Everything a request needs, built once per process and shared by warm
+/// invocations. The adapters are private: use cases are the only way to them.
+#[derive(Clone, Debug)]
+pub struct Portal {
+    config: Config,
+    store: Store,
+    limiter: RateLimiter,
+    queue: EventQueue,
+    /// Only with `MAIL_FROM` configured (the worker's): the HTTP functions send no mail.
+    mailer: Option<Mailer>,
+    clock: Clock,
+    links: Links,
+}
+
+impl Portal {
+    /// The portal on the system clock.
+    pub fn new(config: Config, clients: AwsClients) -> Self {
+        Self::with_clock(config, clients, Clock::system())
+    }
+
+    /// The portal reading every "now" from `clock` (tests move a manual one).
+    pub fn with_clock(config: Config, clients: AwsClients, clock: Clock) -> Self {
+        Self {
+            store: Store::new(clients.dynamodb.clone(), &config.table).with_clock(clock.clone()),
+            limiter: RateLimiter::new(clients.dynamodb, &config.rate_limit_table, &config.rate_limit_salt)
+                .with_clock(clock.clone()),
+            queue: EventQueue::new(clients.sqs, &config.queue_url),
+            mailer: config.mail_from.as_ref().map(|from| Mailer::new(clients.ses, from)),
+            links: Links::new(&config.base_url),
+            config,
+            clock,
+        }
+    }
+
+    /// Reads the configuration and builds the SDK clients from the environment.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        Ok(Self::new(config, AwsClients::from_env().await))
+    }
+
+    /// The deployment this portal serves.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Every link the portal hands out.
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// The workspace `slug`, if there is one. One round trip.
+    pub async fn workspace(&self, slug: &WorkspaceSlug) -> Result<Option<Workspace>, AwsError> {
+        self.store.get_workspace(slug).await
+    }
+
+    /// The workspace's logo as stored, if it has one. One round trip.
+    pub async fn logo(&self, slug: &WorkspaceSlug) -> Result<Option<StoredLogo>, AwsError> {
+        self.store.get_logo(slug).await
+    }
+}
