@@ -9,6 +9,7 @@ pub mod csat;
 pub mod events;
 pub mod fields;
 pub mod inbox;
+pub mod origin;
 pub mod secrets;
 pub mod submission;
 pub mod ticket;

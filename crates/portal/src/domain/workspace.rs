@@ -101,11 +101,6 @@ impl Workspace {
     pub fn accent_hex(&self) -> &str {
         self.accent.as_ref().map(AccentColour::as_str).unwrap_or(DEFAULT_ACCENT)
     }
-
-    /// Whether a request with this `Origin` header may use the widget API.
-    pub fn allows_origin(&self, origin: &str) -> bool {
-        self.widget_origins.iter().any(|allowed| allowed.matches(origin))
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use ulid::Ulid;
 
 use super::Portal;
 use crate::aws::AwsError;
+use crate::domain::origin::{Cors, RequestOrigin};
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
     Channel, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef, Workspace,
@@ -58,11 +59,12 @@ impl Portal {
         client_ip: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<Receipt, SubmitError> {
-        self.submit_ticket_from(slug, new, client_ip, idempotency_key, None).await
+        self.submit_ticket_from(slug, new, client_ip, idempotency_key, &RequestOrigin::default()).await
     }
 
-    /// [`Portal::submit_ticket`] for a request that came from another site
-    /// (`origin`, the widget): refused unless the workspace allows that site.
+    /// [`Portal::submit_ticket`] for a request whose headers say where it comes
+    /// from: from another site (the widget) it is refused unless the workspace
+    /// allows that site.
     /// The workspace is read in the first round trip, beside the rate limiter
     /// and the idempotency lookup, so the check adds no sequential round trip;
     /// a refused request may still have counted against its client's limit.
@@ -72,11 +74,11 @@ impl Portal {
         new: NewTicket,
         client_ip: &str,
         idempotency_key: Option<&IdempotencyKey>,
-        origin: Option<&str>,
+        origin: &RequestOrigin,
     ) -> Result<Receipt, SubmitError> {
         let fingerprint = new.fingerprint();
         let limit = Limit::submissions(self.config.submit_limit_per_hour);
-        let (admission, earlier, origin_allowed) = tokio::join!(
+        let (admission, earlier, cors) = tokio::join!(
             self.limiter.admit(limit, client_ip),
             async {
                 match idempotency_key {
@@ -85,18 +87,18 @@ impl Portal {
                 }
             },
             async {
-                match origin {
-                    Some(origin) => {
-                        self.store.get_workspace(slug).await.map(|w| Some(w.map(|w| w.allows_origin(origin))))
+                match origin.foreign() {
+                    Some(_) => {
+                        self.store.get_workspace(slug).await.map(|w| Some(w.map(|w| origin.cors(&w.widget_origins))))
                     }
                     None => Ok(None),
                 }
             }
         );
-        match origin_allowed? {
+        match cors? {
             Some(None) => return Err(SubmitError::UnknownWorkspace),
-            Some(Some(false)) => return Err(SubmitError::OriginNotAllowed),
-            Some(Some(true)) | None => {}
+            Some(Some(Cors::Refused)) => return Err(SubmitError::OriginNotAllowed),
+            Some(Some(Cors::Allowed(_) | Cors::NotNeeded)) | None => {}
         }
         if let Some(earlier) = earlier? {
             return self.replay(slug, &fingerprint, earlier).await;

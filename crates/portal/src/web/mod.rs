@@ -3,6 +3,7 @@
 
 pub mod csat;
 pub mod failure;
+pub mod origin;
 pub mod pages;
 pub mod reply;
 pub mod request;

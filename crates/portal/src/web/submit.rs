@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::origin::{allow_origin, request_origin, under_cors, vary_origin};
 use super::pages::{self, Layout};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
@@ -163,17 +164,16 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
     };
     // From another site (the widget): the answer is readable there only if
     // the workspace allows that site, and a site it does not allow is refused.
-    let origin = widget::cross_origin(portal, req);
+    let origin = request_origin(portal, req);
     if body.website.as_deref().is_some_and(|w| !w.is_empty()) {
         tracing::info!(workspace = %slug, "honeypot filled; submission dropped");
         let received = respond::json(StatusCode::ACCEPTED, &json!({ "status": "received" }));
-        return match origin {
-            None => received,
-            Some(origin) => match known_workspace(portal, slug).await {
-                Ok(workspace) if workspace.allows_origin(origin) => widget::allow_origin(received, origin),
-                Ok(_) => widget::vary_origin(Failure::OriginNotAllowed.to_json()),
-                Err(failure) => widget::vary_origin(failure.to_json()),
-            },
+        if origin.foreign().is_none() {
+            return received;
+        }
+        return match known_workspace(portal, slug).await {
+            Ok(workspace) => under_cors(received, origin.cors(&workspace.widget_origins)),
+            Err(failure) => vary_origin(failure.to_json()),
         };
     }
     let input = SubmissionInput {
@@ -187,18 +187,14 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
         Ok(ticket) => ticket,
         Err(errors) => {
             // An unknown workspace answers 404 before field problems.
-            return match (known_workspace(portal, slug).await, origin) {
-                (Ok(_), None) => Failure::Invalid(errors).to_json(),
-                (Ok(workspace), Some(origin)) if workspace.allows_origin(origin) => {
-                    widget::allow_origin(Failure::Invalid(errors).to_json(), origin)
-                }
-                (Ok(_), Some(_)) => widget::vary_origin(Failure::OriginNotAllowed.to_json()),
-                (Err(failure), _) => failure.to_json(),
+            return match known_workspace(portal, slug).await {
+                Ok(workspace) => under_cors(Failure::Invalid(errors).to_json(), origin.cors(&workspace.widget_origins)),
+                Err(failure) => failure.to_json(),
             };
         }
     };
     let (response, origin_checked) =
-        match portal.submit_ticket_from(slug, ticket, &client_ip(req), key.as_ref(), origin).await {
+        match portal.submit_ticket_from(slug, ticket, &client_ip(req), key.as_ref(), &origin).await {
             Ok(receipt) => (respond::json(StatusCode::CREATED, &receipt_json(portal, &receipt)), true),
             // These come after the origin check passed.
             Err(err @ (SubmitError::RateLimited { .. } | SubmitError::IdempotencyConflict)) => {
@@ -206,9 +202,10 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
             }
             Err(err) => (submit_failure(err).to_json(), false),
         };
-    match origin {
-        Some(origin) if origin_checked => widget::allow_origin(response, origin),
-        Some(_) => widget::vary_origin(response),
+    // Past the service's origin check, another site is one the workspace allows.
+    match origin.foreign() {
+        Some(allowed) if origin_checked => allow_origin(response, allowed),
+        Some(_) => vary_origin(response),
         None => response,
     }
 }

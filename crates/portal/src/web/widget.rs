@@ -10,12 +10,13 @@ use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 
+use super::origin::{allow_origin, request_origin, vary_origin};
 use super::pages::Layout;
 use super::request;
 use super::{known_workspace, respond, unavailable, Failure};
 pub use crate::assets::{WIDGET_JS, WIDGET_VERSION};
-use crate::domain::branding::normalize_origin;
 use crate::domain::fields::{MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS};
+use crate::domain::origin::{Cors, Preflight};
 use crate::domain::{TicketType, WorkspaceSlug};
 use crate::links::Links;
 use crate::Portal;
@@ -36,35 +37,6 @@ struct ScriptTag<'a> {
 pub fn script_tag(links: &Links, slug: &WorkspaceSlug) -> String {
     let src = links.widget_script_url(slug);
     ScriptTag { src: &src }.render().unwrap_or_default()
-}
-
-/// The request's `Origin` when it comes from another site; `None` for the
-/// portal's own pages and for clients that send none (curl, servers).
-pub fn cross_origin<'a>(portal: &Portal, req: &'a Request) -> Option<&'a str> {
-    let origin = request::header(req, "origin")?;
-    match (normalize_origin(origin), portal.links().origin()) {
-        (Some(theirs), Some(ours)) if theirs == ours => None,
-        _ => Some(origin),
-    }
-}
-
-/// Responses that depend on `Origin` must say so to every cache on the way.
-pub fn vary_origin(mut response: Response<Body>) -> Response<Body> {
-    response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
-    response
-}
-
-/// Lets `origin`, already checked against the workspace's list, read the
-/// response. No credentials: the widget sends no cookies.
-pub fn allow_origin(response: Response<Body>, origin: &str) -> Response<Body> {
-    let mut response = vary_origin(response);
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(origin) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-    }
-    // So the widget can say how long to wait when rate limited.
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
-    response
 }
 
 fn query_param(req: &Request, name: &str) -> Option<String> {
@@ -102,8 +74,8 @@ pub async fn config(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Res
         Ok(workspace) => workspace,
         Err(failure) => return vary_origin(failure.to_json()),
     };
-    let origin = cross_origin(portal, req);
-    if origin.is_some_and(|o| !workspace.allows_origin(o)) {
+    let cors = request_origin(portal, req).cors(&workspace.widget_origins);
+    if cors == Cors::Refused {
         return vary_origin(Failure::OriginNotAllowed.to_json());
     }
     let links = portal.links();
@@ -125,9 +97,9 @@ pub async fn config(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Res
     let mut response = respond::json(StatusCode::OK, &body);
     // Branding changes show up on host pages within five minutes.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(respond::CACHE_BRIEFLY));
-    match origin {
-        Some(origin) => allow_origin(response, origin),
-        None => vary_origin(response),
+    match cors {
+        Cors::Allowed(origin) => allow_origin(response, &origin),
+        Cors::NotNeeded | Cors::Refused => vary_origin(response),
     }
 }
 
@@ -135,16 +107,17 @@ pub async fn config(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Res
 /// it is on may send the widget's JSON submission. Only the workspace's
 /// allowed origins, only POST, only the widget's headers.
 pub async fn preflight(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
-    let Some(origin) = request::header(req, "origin") else {
+    let origin = request_origin(portal, req);
+    if origin.header().is_none() {
         return Failure::Malformed("a CORS preflight needs an Origin header".into()).to_json();
-    };
+    }
     let workspace = match known_workspace(portal, slug).await {
         Ok(workspace) => workspace,
         Err(failure) => return vary_origin(failure.to_json()),
     };
-    if !workspace.allows_origin(origin) {
+    let Preflight::Allowed(origin) = origin.preflight(&workspace.widget_origins) else {
         return vary_origin(Failure::OriginNotAllowed.to_json());
-    }
+    };
     if request::header(req, "access-control-request-method") != Some("POST") {
         return vary_origin(Failure::MethodNotAllowed.to_json());
     }
@@ -158,7 +131,7 @@ pub async fn preflight(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> 
         let detail = format!("the widget API accepts no {} header", unknown.join(", "));
         return vary_origin(Failure::Malformed(detail).to_json());
     }
-    let mut response = allow_origin(respond::empty(StatusCode::NO_CONTENT), origin);
+    let mut response = allow_origin(respond::empty(StatusCode::NO_CONTENT), &origin);
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
     headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, idempotency-key"));
