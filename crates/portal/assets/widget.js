@@ -118,7 +118,7 @@
         'We send the confirmation and replies here. You also need it to track the ticket.'))
       .concat(field('subject', 'Subject (required)', el('input', { type: 'text', maxlength: max.subject, required: true })))
       .concat(field('description', 'Description', el('textarea', { maxlength: max.description }),
-        'Optional, up to 5,000 characters.'))
+        'Optional, up to ' + Number(max.description).toLocaleString('en-US') + ' characters.'))
       .concat(field('type', 'Type', type))
       .concat([submit]));
 

@@ -3,6 +3,13 @@
 
 use std::env;
 
+/// Submissions per client address per hour when `SUBMIT_LIMIT_PER_HOUR` is
+/// not set (template.yaml's `SubmitLimitPerHour` defaults to the same: a test holds them together).
+pub const DEFAULT_SUBMIT_LIMIT_PER_HOUR: u32 = 10;
+/// Failed tracking attempts per client and per ticket per 15 minutes when
+/// `LOOKUP_LIMIT_PER_15_MIN` is not set.
+pub const DEFAULT_LOOKUP_LIMIT_PER_15_MIN: u32 = 10;
+
 /// Everything a portal function needs to know about its deployment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,9 +23,9 @@ pub struct Config {
     pub base_url: String,
     /// `MAIL_FROM`: verified SES sender; only the worker needs it.
     pub mail_from: Option<String>,
-    /// `SUBMIT_LIMIT_PER_HOUR` (default 10).
+    /// `SUBMIT_LIMIT_PER_HOUR` ([`DEFAULT_SUBMIT_LIMIT_PER_HOUR`]).
     pub submit_limit_per_hour: u32,
-    /// `LOOKUP_LIMIT_PER_15_MIN` (default 10): failed tracking attempts per client and per ticket.
+    /// `LOOKUP_LIMIT_PER_15_MIN` ([`DEFAULT_LOOKUP_LIMIT_PER_15_MIN`]): failed tracking attempts per client and per ticket.
     pub lookup_limit: u32,
     /// `RATE_LIMIT_SALT`: mixed into hashed client addresses.
     pub rate_limit_salt: String,
@@ -65,8 +72,8 @@ impl Config {
             queue_url: value("EVENTS_QUEUE_URL"),
             base_url,
             mail_from: get("MAIL_FROM"),
-            submit_limit_per_hour: number("SUBMIT_LIMIT_PER_HOUR", 10)?,
-            lookup_limit: number("LOOKUP_LIMIT_PER_15_MIN", 10)?,
+            submit_limit_per_hour: number("SUBMIT_LIMIT_PER_HOUR", DEFAULT_SUBMIT_LIMIT_PER_HOUR)?,
+            lookup_limit: number("LOOKUP_LIMIT_PER_15_MIN", DEFAULT_LOOKUP_LIMIT_PER_15_MIN)?,
             rate_limit_salt: get("RATE_LIMIT_SALT").unwrap_or_else(|| "customer-portal".into()),
         })
     }
@@ -89,6 +96,14 @@ mod tests {
     }
 
     #[test]
+    fn the_template_defaults_to_the_same_submit_limit() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        let template: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let default = &template["Parameters"]["SubmitLimitPerHour"]["Default"];
+        assert_eq!(default.as_u64(), Some(u64::from(DEFAULT_SUBMIT_LIMIT_PER_HOUR)), "{default:?}");
+    }
+
+    #[test]
     fn defaults_and_overrides() {
         let base = [
             ("PORTAL_TABLE", "t"),
@@ -97,7 +112,7 @@ mod tests {
             ("PORTAL_BASE_URL", "http://127.0.0.1:3000/"),
         ];
         let config = Config::from_lookup(lookup(&base)).unwrap();
-        assert_eq!(config.submit_limit_per_hour, 10);
+        assert_eq!(config.submit_limit_per_hour, DEFAULT_SUBMIT_LIMIT_PER_HOUR);
         assert_eq!(config.base_url, "http://127.0.0.1:3000");
         let mut with_limit = base.to_vec();
         with_limit.push(("SUBMIT_LIMIT_PER_HOUR", "0"));

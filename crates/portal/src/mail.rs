@@ -9,6 +9,8 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use crate::aws::AwsError;
 use crate::domain::branding::DEFAULT_ACCENT;
+use crate::domain::csat::CSAT_LINK_TTL_SECS;
+use crate::domain::text::human_duration;
 use crate::domain::Workspace;
 use crate::links::Links;
 
@@ -151,7 +153,10 @@ pub fn rate_your_experience(to: &str, reference: &str, resolution: &str, survey_
         paragraphs: vec!["Here is how we resolved it:".into()],
         quote: Some(resolution.into()),
         button: Some(("Rate Your Experience".into(), survey_url.into())),
-        footer: "The rating link works once and expires after 7 days. If something is still wrong, reply from the tracking page and the ticket reopens.".into(),
+        footer: format!(
+            "The rating link works once and expires after {}. If something is still wrong, reply from the tracking page and the ticket reopens.",
+            human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())
+        ),
     }
 }
 
@@ -216,6 +221,7 @@ mod tests {
         assert!(email.text("W").contains("Rate Your Experience: https://x/portal/demo/csat/abc"));
         assert!(email.html(&Brand::plain("W")).contains(">Rate Your Experience</a>"));
         assert!(email.text("W").contains("> Replaced the cable."));
+        assert!(email.footer.contains("expires after 7 days"), "{}", email.footer);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::aws::{AwsClients, AwsError};
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_LOOKUP_LIMIT_PER_15_MIN, DEFAULT_SUBMIT_LIMIT_PER_HOUR};
 use crate::store::schema::{PORTAL_TABLE, RATE_LIMIT_TABLE};
 
 /// Names of one copy of the stack's resources.
@@ -99,8 +99,8 @@ impl Config {
             queue_url: provisioned.queue_url.clone(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             mail_from: Some(sender.to_owned()),
-            submit_limit_per_hour: 10,
-            lookup_limit: 10,
+            submit_limit_per_hour: DEFAULT_SUBMIT_LIMIT_PER_HOUR,
+            lookup_limit: DEFAULT_LOOKUP_LIMIT_PER_15_MIN,
             rate_limit_salt: "local".into(),
         }
     }

@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod origin;
 pub mod secrets;
 pub mod submission;
+pub mod text;
 pub mod ticket;
 pub mod time;
 pub mod token;

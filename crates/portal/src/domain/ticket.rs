@@ -112,18 +112,30 @@ impl Status {
         self != next && self != Status::Closed
     }
 
-    /// What a customer reply does to the status (spec: a reply on Resolved or
-    /// Waiting reopens the ticket; Closed tickets take no replies).
+    /// Whether the customer may still reply (Closed tickets take no replies).
+    pub fn takes_replies(self) -> bool {
+        self != Status::Closed
+    }
+
+    /// Whether a customer reply reopens the ticket (spec: on Resolved or Waiting).
+    pub fn reopens_on_reply(self) -> bool {
+        matches!(self, Status::Resolved | Status::Waiting)
+    }
+
+    /// What a customer reply does to the status.
     pub fn after_customer_reply(self) -> Result<Status, ReplyRefused> {
-        match self {
-            Status::Closed => Err(ReplyRefused::Closed),
-            Status::Resolved | Status::Waiting => Ok(Status::Open),
-            other => Ok(other),
+        if !self.takes_replies() {
+            Err(ReplyRefused::Closed)
+        } else if self.reopens_on_reply() {
+            Ok(Status::Open)
+        } else {
+            Ok(self)
         }
     }
 
-    /// Resolution details are shown from resolution on.
-    pub fn shows_resolution(self) -> bool {
+    /// Resolved or Closed: the resolution stands, so it is shown to the
+    /// customer and its survey may go out.
+    pub fn is_resolved(self) -> bool {
         matches!(self, Status::Resolved | Status::Closed)
     }
 }

@@ -16,7 +16,7 @@ use crate::aws::AwsError;
 use crate::domain::events::BadEvent;
 use crate::domain::secrets::{new_link_token, token_hash};
 use crate::domain::{
-    Agent, Author, Comment, EventKind, InboxItem, LinkToken, PortalEvent, Status, Ticket, Visibility, Workspace,
+    Agent, Author, Comment, EventKind, InboxItem, LinkToken, PortalEvent, Ticket, Visibility, Workspace,
 };
 use crate::mail::{self, Mailer};
 use crate::store::Claim;
@@ -257,7 +257,7 @@ impl Portal {
         let Some(ticket) = found else {
             return Ok(Outcome::Dropped);
         };
-        if !matches!(ticket.status, Status::Resolved | Status::Closed) {
+        if !ticket.status.is_resolved() {
             tracing::info!(reference = %ticket.reference, "reopened before the survey went out; no survey");
             return Ok(Outcome::Dropped);
         }

@@ -7,6 +7,8 @@ use serde_json::json;
 
 use super::pages::{self, Layout};
 use super::respond;
+use crate::domain::csat::CSAT_LINK_TTL_SECS;
+use crate::domain::text::human_duration;
 use crate::domain::FieldErrors;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,13 +97,16 @@ impl Failure {
             Failure::MethodNotAllowed => "This address does not accept that kind of request.".into(),
             Failure::OriginNotAllowed => "This site may not use this workspace's support widget. The workspace's operator can allow it with `portalctl workspace update SLUG --widget-origin ORIGIN`.".into(),
             Failure::Conflict { message, .. } => message.clone(),
-            Failure::Expired => "This link is no longer valid. Links in our emails work for 7 days and can be used once.".into(),
+            Failure::Expired => format!(
+                "This link is no longer valid. Links in our emails work for {} and can be used once.",
+                human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())
+            ),
             Failure::TooLarge { limit_bytes } => format!("The request is larger than {} KB. Please shorten your message.", limit_bytes / 1024),
             Failure::UnsupportedMediaType { expected } => format!("Please send the request as {expected}."),
             Failure::Invalid(_) => "Some fields need your attention.".into(),
             Failure::RateLimited { retry_after_secs } => format!(
                 "You have sent a lot of requests in a short time. Please wait about {} and try again.",
-                pages::human_duration(*retry_after_secs)
+                human_duration(*retry_after_secs)
             ),
             Failure::Unavailable => "We could not complete your request just now. Nothing was lost: please try again in a moment.".into(),
         }

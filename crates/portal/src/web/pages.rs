@@ -3,10 +3,13 @@
 use askama::Template;
 
 use super::respond::STYLESHEET;
+use crate::domain::fields::{
+    MAX_CSAT_COMMENT_CHARS, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS,
+};
+use crate::domain::text::human_count;
 use crate::domain::time::human;
 use crate::domain::{
-    CustomerView, FieldErrors, Resolution, Status, SubmissionInput, Ticket, TicketRef, TicketType, Workspace,
-    WorkspaceSlug,
+    CustomerView, FieldErrors, Resolution, SubmissionInput, Ticket, TicketRef, TicketType, Workspace, WorkspaceSlug,
 };
 use crate::links::Links;
 
@@ -74,6 +77,32 @@ impl std::fmt::Display for Page {
     }
 }
 
+/// The field rules forms show (`maxlength`, "up to 5,000 characters"),
+/// taken from the domain so that no template repeats a number.
+pub struct FieldLimits {
+    pub name: usize,
+    pub email: usize,
+    pub subject: usize,
+    pub message: usize,
+    pub message_chars: String,
+    pub comment: usize,
+    pub comment_chars: String,
+}
+
+impl FieldLimits {
+    fn new() -> Self {
+        Self {
+            name: MAX_NAME_CHARS,
+            email: MAX_EMAIL_CHARS,
+            subject: MAX_SUBJECT_CHARS,
+            message: MAX_MESSAGE_CHARS,
+            message_chars: human_count(MAX_MESSAGE_CHARS),
+            comment: MAX_CSAT_COMMENT_CHARS,
+            comment_chars: human_count(MAX_CSAT_COMMENT_CHARS),
+        }
+    }
+}
+
 /// Templates that extend `base.html`, and so carry a [`Layout`].
 trait Framed: Template {
     fn layout(&self) -> &Layout;
@@ -126,6 +155,7 @@ pub struct TypeOption {
 #[template(path = "submit_form.html")]
 struct SubmitForm<'a> {
     layout: Layout,
+    limits: FieldLimits,
     action: String,
     values: &'a SubmissionInput,
     errors: &'a FieldErrors,
@@ -150,6 +180,7 @@ pub fn submit_form(
         .collect();
     let title = if errors.is_empty() { "Submit a support request" } else { "Please check the form" };
     render(&SubmitForm {
+        limits: FieldLimits::new(),
         layout: Layout::for_workspace(workspace, links).titled(title),
         action: links.submit_path(&workspace.slug),
         values,
@@ -183,6 +214,7 @@ pub fn submit_done(links: &Links, workspace: &Workspace, reference: TicketRef) -
 #[template(path = "track_prompt.html")]
 struct TrackPrompt<'a> {
     layout: Layout,
+    limits: FieldLimits,
     reference: TicketRef,
     action: String,
     submit_url: String,
@@ -205,6 +237,7 @@ pub fn track_prompt(
 ) -> Page {
     let title = format!("Track ticket {reference}");
     render(&TrackPrompt {
+        limits: FieldLimits::new(),
         layout: layout.titled(&title),
         reference,
         action: links.ticket_path(slug, reference),
@@ -225,6 +258,7 @@ struct Entry {
 #[template(path = "ticket_view.html")]
 struct TicketView<'a> {
     layout: Layout,
+    limits: FieldLimits,
     t: &'a Ticket,
     submitted: String,
     resolution: Option<&'a Resolution>,
@@ -253,7 +287,7 @@ pub struct ReplyFormState<'a> {
 /// A verified customer's view of their ticket.
 pub fn ticket_view(links: &Links, workspace: &Workspace, view: &CustomerView, form: ReplyFormState<'_>) -> Page {
     let t = &view.ticket;
-    let resolution = t.resolution.as_ref().filter(|_| t.status.shows_resolution());
+    let resolution = t.resolution.as_ref().filter(|_| t.status.is_resolved());
     let entries = view
         .conversation
         .iter()
@@ -265,14 +299,15 @@ pub fn ticket_view(links: &Links, workspace: &Workspace, view: &CustomerView, fo
         })
         .collect();
     render(&TicketView {
+        limits: FieldLimits::new(),
         layout: Layout::for_workspace(workspace, links).titled(&format!("{} · {}", t.reference, t.status)),
         t,
         submitted: human(t.created_at),
         resolution,
         resolved_at: resolution.map(|r| human(r.at)).unwrap_or_default(),
         entries,
-        closed: t.status == Status::Closed,
-        reopens: matches!(t.status, Status::Resolved | Status::Waiting),
+        closed: !t.status.takes_replies(),
+        reopens: t.status.reopens_on_reply(),
         reply_action: links.reply_path(&workspace.slug, t.reference),
         submit_url: links.submit_path(&workspace.slug),
         email: form.email,
@@ -287,6 +322,7 @@ pub fn ticket_view(links: &Links, workspace: &Workspace, view: &CustomerView, fo
 #[template(path = "csat_form.html")]
 struct CsatForm<'a> {
     layout: Layout,
+    limits: FieldLimits,
     reference: TicketRef,
     action: String,
     options: [(&'static str, &'static str); 5],
@@ -306,6 +342,7 @@ pub fn csat_form(
     errors: &FieldErrors,
 ) -> Page {
     render(&CsatForm {
+        limits: FieldLimits::new(),
         layout: Layout::for_workspace(workspace, links).titled(&format!("Rate your experience with {reference}")),
         reference,
         action: links.survey_path(&workspace.slug, token),
@@ -320,22 +357,6 @@ pub fn csat_form(
         comment,
         errors,
     })
-}
-
-/// "about 42 minutes", "about 1 hour".
-pub fn human_duration(secs: u64) -> String {
-    match secs {
-        0..=89 => "a minute".into(),
-        90..=3599 => format!("{} minutes", secs.div_ceil(60)),
-        _ => {
-            let hours = secs.div_ceil(3600);
-            if hours == 1 {
-                "an hour".into()
-            } else {
-                format!("{hours} hours")
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -379,6 +400,51 @@ mod tests {
         assert!(html.contains("Submit Another"));
     }
 
+    /// Limits and lifetimes come from the code: a copy in a template or an
+    /// asset would drift from the rule it repeats.
+    #[test]
+    fn no_template_or_asset_repeats_a_rule() {
+        use crate::domain::csat::CSAT_LINK_TTL_SECS;
+        use crate::domain::text::human_duration;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut copies = Vec::new();
+        for dir in ["templates", "assets"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut forbidden = vec![human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())];
+                for n in [MAX_MESSAGE_CHARS, MAX_CSAT_COMMENT_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS, MAX_EMAIL_CHARS]
+                {
+                    forbidden.extend([format!("maxlength=\"{n}\""), format!("maxlength: {n}")]);
+                    if n >= 1000 {
+                        forbidden.extend([n.to_string(), human_count(n)]);
+                    }
+                }
+                let numbers: Vec<&str> = text.split(|c: char| !c.is_ascii_digit() && c != ',').collect();
+                for copy in &forbidden {
+                    let is_number = copy.chars().all(|c| c.is_ascii_digit() || c == ',');
+                    if (is_number && numbers.contains(&copy.as_str())) || (!is_number && text.contains(copy.as_str())) {
+                        copies.push(format!("{}: {copy}", path.display()));
+                    }
+                }
+                if text.contains("maxlength=\"")
+                    && text.split("maxlength=\"").skip(1).any(|s| s.starts_with(|c: char| c.is_ascii_digit()))
+                {
+                    copies.push(format!("{}: a literal maxlength", path.display()));
+                }
+            }
+        }
+        assert!(copies.is_empty(), "{copies:#?}");
+    }
+
+    #[test]
+    fn forms_take_their_limits_from_the_rules() {
+        let html =
+            submit_form(&links(), &workspace(), &SubmissionInput::default(), &FieldErrors::default(), None, "KEY12345");
+        assert!(html.contains(&format!(r#"maxlength="{MAX_MESSAGE_CHARS}""#)));
+        assert!(html.contains("Optional, up to 5,000 characters."), "{html}");
+    }
+
     #[test]
     fn branding_reaches_the_header_and_the_stylesheet() {
         let plain =
@@ -398,12 +464,5 @@ mod tests {
         assert_eq!(page.brand_css.as_deref(), Some(":root{--accent:#0f5132}"));
         assert!(page.contains("<style>:root{--accent:#0f5132}</style>"), "{page}");
         assert!(page.contains(r#"<img class="logo" src="/portal/demo/logo?v=0123456789abcdef" alt="" height="40">Demo &#60;Workspace&#62;"#));
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(30), "a minute");
-        assert_eq!(human_duration(600), "10 minutes");
-        assert_eq!(human_duration(3600), "an hour");
     }
 }

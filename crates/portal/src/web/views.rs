@@ -23,7 +23,7 @@ pub fn ticket_json(view: &CustomerView) -> Value {
     let resolution = t
         .resolution
         .as_ref()
-        .filter(|_| t.status.shows_resolution())
+        .filter(|_| t.status.is_resolved())
         .map(|r| json!({ "text": r.text, "by": r.by, "resolvedAt": rfc3339(r.at) }));
     let rating = t.rating.as_ref().map(|r| json!({ "stars": r.stars, "comment": r.comment, "ratedAt": rfc3339(r.at) }));
     json!({
