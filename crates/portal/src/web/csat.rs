@@ -4,8 +4,8 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
 
+use super::api::{RatingRecorded, SurveyState};
 use super::pages::{self, Layout};
 use super::request;
 use super::routes::{Action, Function};
@@ -117,10 +117,9 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, token: &str, req: &Req
 
 async fn get_json(portal: &Portal, slug: &WorkspaceSlug, token: &str) -> Response<Body> {
     match portal.survey(slug, token).await {
-        Ok(Survey::Open { reference, token: stored, .. }) => respond::json(
-            StatusCode::OK,
-            &json!({ "reference": reference, "state": "open", "expiresAt": rfc3339(stored.expires_at) }),
-        ),
+        Ok(Survey::Open { reference, token: stored, .. }) => {
+            respond::json(StatusCode::OK, &SurveyState::open(reference, stored.expires_at))
+        }
         Ok(Survey::Rated { .. }) => already_rated().to_json(),
         Err(err) => survey_failure(portal, err).0.to_json(),
     }
@@ -152,7 +151,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, token: &str, req: &Req
     match portal.rate(slug, token, stars, comment).await {
         Ok((_, reference, rating)) => respond::json(
             StatusCode::CREATED,
-            &json!({ "reference": reference, "rating": rating.stars, "comment": rating.comment, "ratedAt": rfc3339(rating.at) }),
+            &RatingRecorded { comment: rating.comment, rated_at: rfc3339(rating.at), rating: rating.stars, reference },
         ),
         Err(err) => survey_failure(portal, err).0.to_json(),
     }

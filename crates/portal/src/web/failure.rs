@@ -3,8 +3,8 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Response};
-use serde_json::json;
 
+use super::api::ErrorBody;
 use super::pages::{self, Layout};
 use super::respond;
 use crate::domain::csat::CSAT_LINK_TTL_SECS;
@@ -114,11 +114,11 @@ impl Failure {
 
     /// `{"error", "message", "fields"}` with the right status.
     pub fn to_json(&self) -> Response<Body> {
-        let fields: serde_json::Map<String, serde_json::Value> = match self {
-            Failure::Invalid(errors) => errors.iter().map(|(f, p)| (f.to_owned(), json!(p))).collect(),
-            _ => serde_json::Map::new(),
+        let fields = match self {
+            Failure::Invalid(errors) => errors.iter().map(|(f, p)| (f.to_owned(), p.to_owned())).collect(),
+            _ => Default::default(),
         };
-        let body = json!({ "error": self.code(), "message": self.message(), "fields": fields });
+        let body = ErrorBody { error: self.code().into(), fields, message: self.message() };
         self.with_retry_after(respond::json(self.status(), &body))
     }
 

@@ -1,6 +1,7 @@
 //! The HTTP edge: API Gateway requests in, pages and JSON out. One `handle`
 //! per Lambda function; each turns a request into a use-case call and renders.
 
+pub mod api;
 pub mod csat;
 pub mod failure;
 pub mod origin;
@@ -11,7 +12,6 @@ pub mod respond;
 pub mod routes;
 pub mod submit;
 pub mod track;
-pub mod views;
 pub mod widget;
 
 use lambda_http::{Body, Request, Response};

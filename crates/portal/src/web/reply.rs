@@ -3,8 +3,8 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
 
+use super::api::ReplyAdded;
 use super::pages::{self, Layout, ReplyFormState};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
@@ -28,6 +28,15 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
 
 fn closed_failure(refused: ReplyRefused) -> Failure {
     Failure::Conflict { code: "ticket_closed", message: refused.to_string() }
+}
+
+/// Agents kept changing the ticket under the reply: nothing was added.
+fn changed() -> Failure {
+    Failure::Conflict {
+        code: "ticket_changed",
+        message: "The ticket changed while your reply was being added, so it was not added. Please send it again."
+            .into(),
+    }
 }
 
 fn conflict() -> Failure {
@@ -93,9 +102,8 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             respond::html(failure.status(), html)
         }
         Err(ReplyError::IdempotencyConflict) => conflict().to_page(Layout::neutral()),
-        Err(err @ (ReplyError::Contended(_) | ReplyError::IdempotencyRecordVanished)) => {
-            unavailable(&err).to_page(Layout::neutral())
-        }
+        Err(ReplyError::Contended(_)) => changed().to_page(layout_of(portal, slug).await),
+        Err(err @ ReplyError::IdempotencyRecordVanished) => unavailable(&err).to_page(Layout::neutral()),
     }
 }
 
@@ -132,11 +140,12 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
     match portal.reply_as_customer(slug, reference, &body.email, message, &client_ip(req), key.as_ref()).await {
         Ok(receipt) => respond::json(
             StatusCode::CREATED,
-            &json!({ "reference": reference, "status": receipt.view.ticket.status, "commentId": receipt.comment_id }),
+            &ReplyAdded { comment_id: receipt.comment_id, reference, status: receipt.view.ticket.status },
         ),
         Err(ReplyError::Lookup(err)) => lookup_failure(err).to_json(),
         Err(ReplyError::Refused(refused)) => closed_failure(refused).to_json(),
         Err(ReplyError::IdempotencyConflict) => conflict().to_json(),
-        Err(err @ (ReplyError::Contended(_) | ReplyError::IdempotencyRecordVanished)) => unavailable(&err).to_json(),
+        Err(ReplyError::Contended(_)) => changed().to_json(),
+        Err(err @ ReplyError::IdempotencyRecordVanished) => unavailable(&err).to_json(),
     }
 }

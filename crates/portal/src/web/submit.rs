@@ -3,8 +3,8 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
 
+use super::api::{Received, SubmitReceipt};
 use super::origin::{allow_origin, request_origin, under_cors, vary_origin};
 use super::pages::{self, Layout};
 use super::request::{self, client_ip};
@@ -167,7 +167,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
     let origin = request_origin(portal, req);
     if body.website.as_deref().is_some_and(|w| !w.is_empty()) {
         tracing::info!(workspace = %slug, "honeypot filled; submission dropped");
-        let received = respond::json(StatusCode::ACCEPTED, &json!({ "status": "received" }));
+        let received = respond::json(StatusCode::ACCEPTED, &Received::new());
         if origin.foreign().is_none() {
             return received;
         }
@@ -210,11 +210,11 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
     }
 }
 
-fn receipt_json(portal: &Portal, receipt: &Receipt) -> serde_json::Value {
-    json!({
-        "reference": receipt.reference,
-        "id": receipt.ticket_id,
-        "status": receipt.status,
-        "trackingUrl": portal.links().tracking_url(&receipt.workspace.slug, receipt.reference),
-    })
+fn receipt_json(portal: &Portal, receipt: &Receipt) -> SubmitReceipt {
+    SubmitReceipt {
+        id: receipt.ticket_id.clone(),
+        reference: receipt.reference,
+        status: receipt.status,
+        tracking_url: portal.links().tracking_url(&receipt.workspace.slug, receipt.reference),
+    }
 }

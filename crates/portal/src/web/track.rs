@@ -5,10 +5,10 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
+use super::api::TicketView;
 use super::pages::{self, Layout, ReplyFormState};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function, Params};
-use super::views::ticket_json;
 use super::{respond, route_for, unavailable, unrouted, Failure};
 use crate::domain::{IdempotencyKey, TicketRef, WorkspaceSlug};
 use crate::service::LookupError;
@@ -105,7 +105,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Err(failure) => return failure.to_json(),
     };
     match portal.lookup_ticket(slug, reference, &body.email, &client_ip(req)).await {
-        Ok((_, view)) => respond::json(StatusCode::OK, &ticket_json(&view)),
+        Ok((_, view)) => respond::json(StatusCode::OK, &TicketView::from(&view)),
         Err(err) => lookup_failure(err).to_json(),
     }
 }

@@ -8,8 +8,8 @@
 use askama::Template;
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::json;
 
+use super::api::{MaxLengths, TicketTypeChoice, WidgetSettings};
 use super::origin::{allow_origin, request_origin, vary_origin};
 use super::pages::Layout;
 use super::request;
@@ -79,21 +79,23 @@ pub async fn config(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Res
         return vary_origin(Failure::OriginNotAllowed.to_json());
     }
     let links = portal.links();
-    let types: Vec<_> = TicketType::ALL.iter().map(|t| json!({ "value": t.code(), "label": t.label() })).collect();
-    let body = json!({
-        "name": workspace.name,
-        "accent": workspace.accent_hex(),
-        "logoUrl": workspace.logo.as_ref().map(|logo| links.logo_url(slug, &logo.version)),
-        "submitUrl": links.api_submit_url(slug),
-        "portalUrl": links.submit_url(slug),
-        "types": types,
-        "maxLength": {
-            "name": MAX_NAME_CHARS,
-            "email": MAX_EMAIL_CHARS,
-            "subject": MAX_SUBJECT_CHARS,
-            "description": MAX_MESSAGE_CHARS,
+    let body = WidgetSettings {
+        accent: workspace.accent_hex().to_owned(),
+        logo_url: workspace.logo.as_ref().map(|logo| links.logo_url(slug, &logo.version)),
+        max_length: MaxLengths {
+            description: MAX_MESSAGE_CHARS,
+            email: MAX_EMAIL_CHARS,
+            name: MAX_NAME_CHARS,
+            subject: MAX_SUBJECT_CHARS,
         },
-    });
+        name: workspace.name.clone(),
+        portal_url: links.submit_url(slug),
+        submit_url: links.api_submit_url(slug),
+        types: TicketType::ALL
+            .iter()
+            .map(|t| TicketTypeChoice { label: t.label().into(), value: t.code().into() })
+            .collect(),
+    };
     let mut response = respond::json(StatusCode::OK, &body);
     // Branding changes show up on host pages within five minutes.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(respond::CACHE_BRIEFLY));
