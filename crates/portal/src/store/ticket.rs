@@ -40,9 +40,6 @@ pub enum CreateTicketError {
     Aws(#[from] AwsError),
 }
 
-/// Sets the assignee; callers add their condition.
-const SET_ASSIGNEE: &str = "SET assignee = :id, assigneeName = :name, updatedAt = :now";
-
 impl Store {
     /// Writes a new ticket, upserts its contact and records the idempotency key
     /// (`(key, fingerprint)`), all or nothing.
@@ -164,20 +161,7 @@ impl Store {
 
     /// Sets the ticket's assignee; false if there is no such ticket.
     pub async fn assign(&self, slug: &WorkspaceSlug, reference: TicketRef, agent: &Agent) -> Result<bool, AwsError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(ticket_pk(slug, reference), TICKET_SK)))
-            .update_expression(SET_ASSIGNEE)
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":id", s(&agent.id))
-            .expression_attribute_values(":name", s(&agent.name))
-            .expression_attribute_values(":now", n(self.clock.now_unix()))
-            .send()
-            .await;
-        Ok(conditional("UpdateItem assignee", result)?.is_some())
+        self.set_assignee(slug, reference, agent, false).await
     }
 
     /// Sets the assignee only if the ticket has none (a redelivered message does not reassign).
@@ -187,22 +171,36 @@ impl Store {
         reference: TicketRef,
         agent: &Agent,
     ) -> Result<bool, AwsError> {
-        let result = self
+        self.set_assignee(slug, reference, agent, true).await
+    }
+
+    async fn set_assignee(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        agent: &Agent,
+        only_if_unassigned: bool,
+    ) -> Result<bool, AwsError> {
+        let request = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(ticket_pk(slug, reference), TICKET_SK)))
-            .update_expression(SET_ASSIGNEE)
-            .condition_expression(
-                "attribute_exists(#pk) AND (attribute_not_exists(assignee) OR attribute_type(assignee, :null))",
-            )
+            .update_expression("SET assignee = :id, assigneeName = :name, updatedAt = :now")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":id", s(&agent.id))
             .expression_attribute_values(":name", s(&agent.name))
-            .expression_attribute_values(":now", n(self.clock.now_unix()))
-            .expression_attribute_values(":null", s("NULL"))
-            .send()
-            .await;
-        Ok(conditional("UpdateItem assign", result)?.is_some())
+            .expression_attribute_values(":now", n(self.clock.now_unix()));
+        let (operation, request) = if only_if_unassigned {
+            let unassigned =
+                "attribute_exists(#pk) AND (attribute_not_exists(assignee) OR attribute_type(assignee, :null))";
+            (
+                "UpdateItem assign",
+                request.condition_expression(unassigned).expression_attribute_values(":null", s("NULL")),
+            )
+        } else {
+            ("UpdateItem assignee", request.condition_expression("attribute_exists(#pk)"))
+        };
+        Ok(conditional(operation, request.send().await)?.is_some())
     }
 }
