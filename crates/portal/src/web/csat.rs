@@ -6,6 +6,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use super::api::{RatingRecorded, SurveyState};
+use super::origin::refuse_cross_site_form;
 use super::pages::{self, Layout};
 use super::request;
 use super::routes::{Action, Function};
@@ -20,6 +21,9 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
     let Some((route, params)) = route_for(Function::Csat, &req) else {
         return unrouted(&req);
     };
+    if let Some(refused) = refuse_cross_site_form(portal, route, &req) {
+        return refused;
+    }
     let Some(slug) = WorkspaceSlug::parse(&params.slug) else {
         return if route.action == Action::CsatJson || route.action == Action::CsatJsonGet {
             Failure::Expired.to_json()

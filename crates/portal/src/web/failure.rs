@@ -20,6 +20,8 @@ pub enum Failure {
     MethodNotAllowed,
     /// A cross-origin request from a site the workspace does not allow to embed its widget.
     OriginNotAllowed,
+    /// An HTML form posted from another site's page.
+    CrossSite,
     /// The request conflicts with the ticket's state (already rated, closed...).
     Conflict {
         code: &'static str,
@@ -47,7 +49,7 @@ impl Failure {
             Failure::Malformed(_) => StatusCode::BAD_REQUEST,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Failure::OriginNotAllowed => StatusCode::FORBIDDEN,
+            Failure::OriginNotAllowed | Failure::CrossSite => StatusCode::FORBIDDEN,
             Failure::Conflict { .. } => StatusCode::CONFLICT,
             Failure::Expired => StatusCode::GONE,
             Failure::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -64,6 +66,7 @@ impl Failure {
             Failure::NotFound => "not_found",
             Failure::MethodNotAllowed => "method_not_allowed",
             Failure::OriginNotAllowed => "origin_not_allowed",
+            Failure::CrossSite => "cross_site_request",
             Failure::Conflict { code, .. } => code,
             Failure::Expired => "link_expired",
             Failure::TooLarge { .. } => "body_too_large",
@@ -80,6 +83,7 @@ impl Failure {
             Failure::NotFound => "Not found",
             Failure::MethodNotAllowed => "Not allowed",
             Failure::OriginNotAllowed => "Not allowed",
+            Failure::CrossSite => "This form was sent from another site",
             Failure::Conflict { .. } => "That cannot be done",
             Failure::Expired => "This link has expired",
             Failure::TooLarge { .. } => "That was too much text",
@@ -96,6 +100,7 @@ impl Failure {
             Failure::NotFound => "We could not find that page. If you followed a ticket link, check the reference and the email address you used.".into(),
             Failure::MethodNotAllowed => "This address does not accept that kind of request.".into(),
             Failure::OriginNotAllowed => "This site may not use this workspace's support widget. The workspace's operator can allow it with `portalctl workspace update SLUG --widget-origin ORIGIN`.".into(),
+            Failure::CrossSite => "For your safety, our forms only work from this support portal's own pages, and this one was sent from another website. Nothing was sent or saved. Please open the form on the portal and try again.".into(),
             Failure::Conflict { message, .. } => message.clone(),
             Failure::Expired => format!(
                 "This link is no longer valid. Links in our emails work for {} and can be used once.",

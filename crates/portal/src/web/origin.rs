@@ -4,14 +4,27 @@
 use http::{header, HeaderValue};
 use lambda_http::{Body, Request, Response};
 
+use super::pages::Layout;
 use super::request;
+use super::routes::Route;
 use super::Failure;
-use crate::domain::origin::{Cors, RequestOrigin};
+use crate::domain::origin::{Cors, FormPost, RequestOrigin};
 use crate::Portal;
 
 /// Where `req` says it comes from, judged against the portal's own origin.
 pub fn request_origin(portal: &Portal, req: &Request) -> RequestOrigin {
     RequestOrigin::new(request::header(req, "origin"), request::header(req, "sec-fetch-site"), portal.links().origin())
+}
+
+/// The refusal of an HTML form post sent from another site's page (403 and a
+/// friendly page), decided before anything is read or written; `None` for
+/// every other request.
+pub fn refuse_cross_site_form(portal: &Portal, route: &Route, req: &Request) -> Option<Response<Body>> {
+    if !route.action.is_form_post() || request_origin(portal, req).form_post() == FormPost::Accepted {
+        return None;
+    }
+    tracing::info!(path = route.path, "cross-site form post refused");
+    Some(Failure::CrossSite.to_page(Layout::neutral()))
 }
 
 /// Responses that depend on `Origin` must say so to every cache on the way.

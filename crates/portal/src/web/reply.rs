@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use super::api::ReplyAdded;
+use super::origin::refuse_cross_site_form;
 use super::pages::{self, Layout, ReplyFormState};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
@@ -18,6 +19,9 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
     let Some((route, params)) = route_for(Function::Reply, &req) else {
         return unrouted(&req);
     };
+    if let Some(refused) = refuse_cross_site_form(portal, route, &req) {
+        return refused;
+    }
     match (route.action, parse_params(&params)) {
         (Action::ReplyPost, Some((slug, reference))) => post_form(portal, &slug, reference, &req).await,
         (Action::ReplyJson, Some((slug, reference))) => post_json(portal, &slug, reference, &req).await,

@@ -48,6 +48,14 @@ pub enum Action {
     CsatJson,
 }
 
+impl Action {
+    /// An HTML form's POST: it acts only for the portal's own pages (see
+    /// [`crate::domain::origin::RequestOrigin::form_post`]).
+    pub fn is_form_post(self) -> bool {
+        matches!(self, Action::SubmitPost | Action::TrackPost | Action::ReplyPost | Action::CsatPost)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub method: &'static str,

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use super::api::{Received, SubmitReceipt};
-use super::origin::{allow_origin, request_origin, under_cors, vary_origin};
+use super::origin::{allow_origin, refuse_cross_site_form, request_origin, under_cors, vary_origin};
 use super::pages::{self, Layout};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function};
@@ -21,6 +21,9 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
     let Some((route, params)) = route_for(Function::Submit, &req) else {
         return unrouted(&req);
     };
+    if let Some(refused) = refuse_cross_site_form(portal, route, &req) {
+        return refused;
+    }
     let slug = WorkspaceSlug::parse(&params.slug);
     match (route.action, slug) {
         (Action::SubmitForm, Some(slug)) => show_form(portal, &slug).await,

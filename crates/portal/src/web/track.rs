@@ -6,6 +6,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use super::api::TicketView;
+use super::origin::refuse_cross_site_form;
 use super::pages::{self, Layout, ReplyFormState};
 use super::request::{self, client_ip};
 use super::routes::{Action, Function, Params};
@@ -18,6 +19,9 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
     let Some((route, params)) = route_for(Function::Track, &req) else {
         return unrouted(&req);
     };
+    if let Some(refused) = refuse_cross_site_form(portal, route, &req) {
+        return refused;
+    }
     let parsed = parse_params(&params);
     match (route.action, parsed) {
         (Action::TrackForm, Some((slug, reference))) => prompt(portal, &slug, reference).await,
