@@ -1,8 +1,13 @@
-//! Timestamps as Unix seconds, rendered as RFC 3339 UTC without a date library.
+//! Timestamps as Unix seconds, rendered in UTC by the `time` crate.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use super::clock::{Clock, ManualClock};
+
+use time::format_description::well_known::Rfc3339;
+use time::format_description::BorrowedFormatItem;
+use time::macros::{datetime, format_description};
+use time::OffsetDateTime;
 
 /// Seconds since the Unix epoch, UTC.
 pub fn now_unix() -> i64 {
@@ -11,32 +16,26 @@ pub fn now_unix() -> i64 {
 
 /// `2026-11-25T16:22:50Z`.
 pub fn rfc3339(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    let secs = unix.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    // In range by construction (see `utc`), so formatting cannot fail.
+    utc(unix).format(&Rfc3339).unwrap_or_default()
 }
 
 /// `25 Nov 2026, 16:22 UTC`, for pages and emails.
 pub fn human(unix: i64) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    let secs = unix.rem_euclid(86_400);
-    format!("{d} {} {y}, {:02}:{:02} UTC", MONTHS[(m - 1) as usize], secs / 3600, secs % 3600 / 60)
+    const HUMAN: &[BorrowedFormatItem<'_>] =
+        format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+    utc(unix).format(HUMAN).unwrap_or_default()
 }
 
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's algorithm.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// The instant in UTC, clamped to the years RFC 3339 can write (0000 to 9999):
+/// every stored time is far inside them.
+fn utc(unix: i64) -> OffsetDateTime {
+    let clamped = unix.clamp(FIRST_WRITABLE.unix_timestamp(), LAST_WRITABLE.unix_timestamp());
+    OffsetDateTime::from_unix_timestamp(clamped).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
+
+const FIRST_WRITABLE: OffsetDateTime = datetime!(0000-01-01 00:00:00 UTC);
+const LAST_WRITABLE: OffsetDateTime = datetime!(9999-12-31 23:59:59 UTC);
 
 #[cfg(test)]
 mod tests {
@@ -48,5 +47,14 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_623_770), "2026-11-25T16:22:50Z");
         assert_eq!(human(1_795_623_770), "25 Nov 2026, 16:22 UTC");
+        assert_eq!(human(951_782_400), "29 Feb 2000, 00:00 UTC");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn instants_outside_the_writable_years_are_clamped() {
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MIN), "0000-01-01T00:00:00Z");
+        assert_eq!(human(i64::MAX), "31 Dec 9999, 23:59 UTC");
     }
 }
