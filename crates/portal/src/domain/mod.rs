@@ -1,5 +1,6 @@
 //! The portal's business rules. Knows nothing of AWS or HTTP.
 
+pub mod accent;
 pub mod agent;
 pub mod branding;
 pub mod clock;
@@ -9,6 +10,7 @@ pub mod csat;
 pub mod events;
 pub mod fields;
 pub mod inbox;
+pub mod logo;
 pub mod origin;
 pub mod secrets;
 pub mod submission;
@@ -16,18 +18,21 @@ pub mod text;
 pub mod ticket;
 pub mod time;
 pub mod token;
+pub mod widget_origin;
 pub mod workspace;
 
+pub use accent::AccentColour;
 pub use agent::Agent;
-pub use branding::{AccentColour, Logo, LogoFormat, LogoRef, WidgetOrigin};
 pub use contact::Contact;
 pub use conversation::{Author, Comment, CustomerView, Visibility};
 pub use events::{EventKind, PortalEvent};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use inbox::InboxItem;
+pub use logo::{Logo, LogoFormat, LogoRef};
 pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
 pub use ticket::{Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef};
 pub use token::{LinkToken, TokenPurpose};
+pub use widget_origin::WidgetOrigin;
 pub use workspace::{Workspace, WorkspaceName, WorkspaceSlug};
 
 #[cfg(test)]
