@@ -11,6 +11,8 @@ use portal::domain::{
 use portal::domain::{IdempotencyKey, Status};
 use portal::web::request::Form;
 
+pub mod logo;
+
 const MAX_NAME: usize = 100;
 const MAX_SUBJECT: usize = 200;
 const MAX_MESSAGE: usize = 5_000;
