@@ -3,6 +3,7 @@
 pub mod accent;
 pub mod agent;
 pub mod branding;
+pub mod client;
 pub mod clock;
 pub mod contact;
 pub mod conversation;
@@ -25,6 +26,7 @@ pub use accent::AccentColour;
 pub use agent::Agent;
 pub use contact::Contact;
 pub use conversation::{Author, Comment, CustomerView, Visibility};
+pub use client::ClientAddress;
 pub use events::{EventKind, PortalEvent};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use inbox::InboxItem;
