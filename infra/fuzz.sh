@@ -23,7 +23,7 @@ cd "$root"
 seconds="${FUZZ_SECONDS:-60}"
 # libFuzzer reads 0 as "no limit".
 if [ "$seconds" -lt 1 ]; then seconds=1; fi
-all_targets=(form json fields logo)
+all_targets=(form json fields logo mail)
 targets=("$@")
 if [ "$#" -eq 0 ]; then targets=("${all_targets[@]}"); fi
 started=$SECONDS
@@ -40,7 +40,7 @@ cp Cargo.lock fuzz/Cargo.lock
 echo "== building the fuzz targets (fuzz/target)"
 # Coverage for the code under test only (see fuzz/instrument-rustc.sh), with the
 # flags of `cargo fuzz build --sanitizer none --debug-assertions`.
-export FUZZ_INSTRUMENT="portal portal_fuzz form json fields logo serde_json validator xmlparser"
+export FUZZ_INSTRUMENT="portal portal_fuzz form json fields logo serde_json validator xmlparser mail mail_fuzz inbound_mail mail_parser"
 export FUZZ_RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
   -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table
   -Cllvm-args=-sanitizer-coverage-trace-compares -Cllvm-args=-sanitizer-coverage-stack-depth
