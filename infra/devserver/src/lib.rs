@@ -11,4 +11,6 @@ pub mod runtime_api;
 pub mod samples;
 pub mod seed;
 pub mod server;
+pub mod ses_event;
+pub mod smtp;
 pub mod sqs_trigger;
