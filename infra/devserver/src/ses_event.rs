@@ -1,0 +1,221 @@
+//! The SES receipt event for a message the dev SMTP receiver stored, in the shape
+//! AWS delivers to a Lambda action (SES Developer Guide, "Lambda action" event:
+//! `Records[0].ses.{mail, receipt}`; the body is not in it, it is in S3 under
+//! the rule's prefix + `mail.messageId`), with every verdict PASS. Also the
+//! tolerant [`SesReceiptEvent`] the inbound function will read it with.
+
+use mail_parser::{Address, MessageParser};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::smtp::Envelope;
+
+/// SES stops listing headers in the event past this many bytes (`headersTruncated`).
+const MAX_EVENT_HEADER_BYTES: usize = 10 * 1024;
+/// SES message ids are 40 characters of lower-case letters and digits.
+const MESSAGE_ID_LEN: usize = 40;
+
+/// A fresh SES-like message id (`o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1`), unique per message.
+pub fn new_message_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..MESSAGE_ID_LEN).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
+}
+
+/// Where SES stores a message: the S3 action's prefix and the message id, with
+/// no separator (so the prefix ends in `/`: `inbound/`).
+pub fn object_key(prefix: &str, message_id: &str) -> String {
+    format!("{prefix}{message_id}")
+}
+
+/// The message as SES stores it: a `Return-Path` with the envelope sender on top.
+pub fn as_stored(envelope: &Envelope, raw: &[u8]) -> Vec<u8> {
+    // The SMTP receiver refuses paths with spaces or control characters, so this is one header line.
+    let mut stored = format!("Return-Path: <{}>\r\n", envelope.sender).into_bytes();
+    stored.extend_from_slice(raw);
+    stored
+}
+
+/// One received message, for [`receipt_event`].
+#[derive(Debug, Clone, Copy)]
+pub struct Receipt<'a> {
+    /// The message id: the S3 object's name under the prefix.
+    pub message_id: &'a str,
+    /// `MAIL FROM` (empty for `<>`) and the accepted `RCPT TO`s.
+    pub envelope: &'a Envelope,
+    /// The message as stored ([`as_stored`]).
+    pub raw: &'a [u8],
+    /// When it arrived, Unix milliseconds.
+    pub received_at_ms: i64,
+    /// The function the receipt rule invokes.
+    pub function_arn: &'a str,
+}
+
+/// The event SES would send the inbound function for `receipt`.
+pub fn receipt_event(receipt: &Receipt<'_>) -> Value {
+    let timestamp = rfc3339_millis(receipt.received_at_ms);
+    let verdict = json!({ "status": "PASS" });
+    let parsed = MessageParser::default().parse(receipt.raw);
+    let (mut headers, mut truncated, mut header_bytes) = (Vec::new(), false, 0);
+    let mut common = serde_json::Map::new();
+    let mut destination = Vec::new();
+    if let Some(message) = &parsed {
+        for header in message.headers() {
+            let raw =
+                message.raw_message().get(header.offset_start as usize..header.offset_end as usize).unwrap_or(b"");
+            let value = unfold(&String::from_utf8_lossy(raw));
+            header_bytes += header.name.as_str().len() + value.len();
+            if header_bytes > MAX_EVENT_HEADER_BYTES {
+                truncated = true;
+                break;
+            }
+            headers.push(json!({ "name": header.name.as_str(), "value": value }));
+        }
+        common.insert("returnPath".into(), json!(receipt.envelope.sender));
+        for (field, list) in [("from", message.from()), ("to", message.to()), ("cc", message.cc())] {
+            if let Some(list) = list {
+                common.insert(field.into(), json!(mailboxes(list)));
+            }
+        }
+        if let Some(date) = message.header_raw("Date") {
+            common.insert("date".into(), json!(unfold(date)));
+        }
+        if let Some(id) = message.message_id() {
+            common.insert("messageId".into(), json!(format!("<{id}>")));
+        }
+        if let Some(subject) = message.subject() {
+            common.insert("subject".into(), json!(subject));
+        }
+        let addresses = |list: Option<&Address<'_>>| {
+            list.into_iter().flat_map(|l| l.iter()).filter_map(|a| a.address().map(str::to_owned)).collect::<Vec<_>>()
+        };
+        destination = [addresses(message.to()), addresses(message.cc())].concat();
+    }
+    json!({ "Records": [{
+        "eventSource": "aws:ses",
+        "eventVersion": "1.0",
+        "ses": {
+            "mail": {
+                "timestamp": timestamp,
+                "source": receipt.envelope.sender,
+                "messageId": receipt.message_id,
+                "destination": destination,
+                "headersTruncated": truncated,
+                "headers": headers,
+                "commonHeaders": common,
+            },
+            "receipt": {
+                "timestamp": timestamp,
+                "processingTimeMillis": 0,
+                "recipients": receipt.envelope.recipients,
+                "spamVerdict": verdict, "virusVerdict": verdict, "spfVerdict": verdict,
+                "dkimVerdict": verdict, "dmarcVerdict": verdict,
+                "action": { "type": "Lambda", "functionArn": receipt.function_arn, "invocationType": "Event" },
+            },
+        },
+    }]})
+}
+
+/// `Name <address>` per mailbox, as SES writes `commonHeaders.from`.
+fn mailboxes(list: &Address<'_>) -> Vec<String> {
+    list.iter()
+        .filter_map(|a| {
+            let address = a.address()?;
+            Some(a.name().map_or_else(|| address.to_owned(), |name| format!("{name} <{address}>")))
+        })
+        .collect()
+}
+
+/// A header value on one line, as SES lists it.
+fn unfold(raw: &str) -> String {
+    raw.split(['\r', '\n']).map(str::trim).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// `2026-08-05T21:30:02.028Z`.
+fn rfc3339_millis(unix_ms: i64) -> String {
+    let seconds = portal::domain::time::rfc3339(unix_ms.div_euclid(1000));
+    format!("{}.{:03}Z", seconds.trim_end_matches('Z'), unix_ms.rem_euclid(1000))
+}
+
+/// The SES receipt event as the inbound function will read it: only the fields
+/// it uses, each defaulted when missing, so that a mail without `From` (whose
+/// `commonHeaders.from` SES leaves out) or a new SES field can never make the
+/// event unreadable and send it to the DLQ. Lives here until the inbound
+/// function is wired; it then moves into crates/portal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SesReceiptEvent {
+    /// One record per message (SES sends one).
+    #[serde(rename = "Records")]
+    pub records: Vec<SesRecord>,
+}
+
+/// One record of a [`SesReceiptEvent`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SesRecord {
+    /// The message and what SES did with it.
+    pub ses: SesNotification,
+}
+
+/// `mail` and `receipt` of a record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SesNotification {
+    /// The message.
+    pub mail: SesMail,
+    /// How SES received it.
+    pub receipt: SesReceipt,
+}
+
+/// `ses.mail`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SesMail {
+    /// SES's id: the S3 key under the prefix, and the idempotency key.
+    pub message_id: String,
+    /// The envelope sender (`MAIL FROM`).
+    pub source: String,
+    /// When SES received it (RFC 3339).
+    pub timestamp: String,
+}
+
+/// `ses.receipt`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SesReceipt {
+    /// The envelope `RCPT TO`s the rule matched (not the To header).
+    pub recipients: Vec<String>,
+    pub spam_verdict: SesVerdict,
+    pub virus_verdict: SesVerdict,
+    pub spf_verdict: SesVerdict,
+    pub dkim_verdict: SesVerdict,
+    pub dmarc_verdict: SesVerdict,
+    /// The action that invoked us.
+    pub action: SesAction,
+}
+
+/// A verdict: `PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED` (or `DISABLED`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SesVerdict {
+    /// Empty when SES sent none.
+    pub status: String,
+}
+
+/// `receipt.action`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SesAction {
+    /// `Lambda` for us.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub function_arn: String,
+    /// `Event` (asynchronous) or `RequestResponse`.
+    pub invocation_type: String,
+}
+
+#[cfg(test)]
+#[path = "ses_event_tests.rs"]
+mod tests;
