@@ -34,7 +34,7 @@ mod text;
 
 pub use address::{OwnAddresses, SenderAddress, MAX_ADDRESS_CHARS, MAX_DISPLAY_NAME_CHARS};
 pub use auto::{is_null_sender, AutoReason, Origin};
-pub use body::{TextSource, MAX_HTML_BYTES, MAX_TEXT_BYTES};
+pub use body::{TextSource, MAX_HTML_BYTES, MAX_HTML_DEPTH, MAX_TEXT_BYTES};
 pub use ids::{MessageId, MAX_ID_INNER_CHARS, MAX_IN_REPLY_TO, MAX_REFERENCES};
 pub use message::{InboundMail, MailText, ParseError};
 pub use quotes::{strip_quotes, FOOTER_MARKER};
