@@ -34,7 +34,8 @@ pub struct SmtpConfig {
     pub domain: String,
     /// Largest message, in bytes after dot-unstuffing; advertised as `SIZE`.
     pub max_message_bytes: usize,
-    /// Longest a session may last, delivery included; then `421` and close.
+    /// Longest a session may last; then `421` and close. A delivery still running
+    /// then is cancelled, so keep it well above the callback's own time.
     pub session_timeout: Duration,
 }
 
@@ -59,9 +60,9 @@ pub struct Envelope {
     pub recipients: Vec<String>,
 }
 
-/// Accepts sessions until the listener fails; `deliver` gets each message's
-/// envelope and raw bytes (CRLF line ends as sent). Its error is logged, so it
-/// must not contain addresses.
+/// Accepts sessions for ever (run it on a task; abort the task to stop), each on
+/// its own task. `deliver` gets each message's envelope and raw bytes (CRLF line
+/// ends as sent); its error is logged, so it must not contain addresses.
 pub async fn serve<F, Fut, E>(listener: TcpListener, config: SmtpConfig, deliver: F)
 where
     F: Fn(Envelope, Vec<u8>) -> Fut + Send + Sync + 'static,
