@@ -1,15 +1,24 @@
 //! A ticket's conversation: comment items in the ticket's partition, so one
 //! Query reads the ticket and its comments together.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
-use super::dynamo::{from_item, to_item, transaction_condition_failed};
+use super::dynamo::{from_item, to_item};
 use super::idempotency::IdempotencyRecord;
 use super::keys::{comment_sk, ticket_pk, COMMENT_PREFIX, PK, SK, TICKET_SK};
 use super::ticket::{StatusChange, TicketWriteError};
+use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{Comment, Ticket, TicketRef, WorkspaceSlug};
+
+/// The parts of a new comment's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommentPart {
+    Ticket,
+    Comment,
+    Idempotency,
+}
 
 impl Store {
     /// The ticket and its whole conversation in one Query (internal notes
@@ -56,23 +65,20 @@ impl Store {
             .build()
             .map_err(|e| AwsError::new("TransactWriteItems comment", e))?;
         let update = self.status_update(&pk, change, now)?;
-        let mut request = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .transact_items(TransactWriteItem::builder().put(put_comment).build());
+        let mut transaction = Transaction::new("TransactWriteItems add comment");
+        transaction.update(CommentPart::Ticket, update).put(CommentPart::Comment, put_comment);
         if let Some((key, fingerprint)) = idempotency {
             let record = IdempotencyRecord::new(reference, &comment.id, fingerprint, now);
-            let put = record.put(&self.table, slug, key, now)?;
-            request = request.transact_items(TransactWriteItem::builder().put(put).build());
+            transaction.put(CommentPart::Idempotency, record.put(&self.table, slug, key, now)?);
         }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(err) if transaction_condition_failed(&err, 0) => Err(TicketWriteError::Stale),
-            Err(err) if idempotency.is_some() && transaction_condition_failed(&err, 2) => {
-                Err(TicketWriteError::IdempotencyKeyTaken)
+        match transaction.send(&self.client).await? {
+            Ok(()) => Ok(()),
+            Err(refused) if refused.contains(CommentPart::Ticket) => Err(TicketWriteError::Stale),
+            Err(refused) if refused.contains(CommentPart::Idempotency) => Err(TicketWriteError::IdempotencyKeyTaken),
+            Err(_) => {
+                Err(AwsError::unusable_answer("TransactWriteItems add comment", "the comment id was taken already")
+                    .into())
             }
-            Err(err) => Err(AwsError::new("TransactWriteItems add comment", err).into()),
         }
     }
 }

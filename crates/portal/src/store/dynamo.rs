@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -13,9 +12,6 @@ use super::keys::{PK, SK};
 use crate::aws::AwsError;
 
 pub type Item = HashMap<String, AttributeValue>;
-
-/// The reason code DynamoDB gives for a condition that did not hold.
-const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -85,15 +81,4 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     condition_outcome(operation, result).map(Result::ok)
-}
-
-/// Whether a cancelled TransactWriteItems failed on the condition of its item
-/// number `index` (in the order the items were added).
-pub(crate) fn transaction_condition_failed<R>(err: &SdkError<TransactWriteItemsError, R>, index: usize) -> bool {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-            e.cancellation_reasons().get(index).is_some_and(|reason| reason.code() == Some(CONDITION_FAILED))
-        }
-        _ => false,
-    }
 }

@@ -14,6 +14,7 @@ mod logo;
 pub mod schema;
 mod ticket;
 mod token;
+pub(crate) mod transaction;
 mod workspace;
 
 use aws_sdk_dynamodb::Client;

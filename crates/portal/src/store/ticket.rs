@@ -1,11 +1,12 @@
 //! Ticket items: creating one (with its contact and idempotency record),
 //! reading, listing, status changes and assignment.
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, Update};
 
-use super::dynamo::{attribute, conditional, from_item, key, n, s, to_item, transaction_condition_failed, Item};
+use super::dynamo::{attribute, conditional, from_item, key, n, s, to_item, Item};
 use super::idempotency::IdempotencyRecord;
 use super::keys::{ticket_pk, PK, TICKET_SK};
+use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{Agent, Resolution, Status, Ticket, TicketRef, WorkspaceSlug};
@@ -40,6 +41,14 @@ pub enum CreateTicketError {
     Aws(#[from] AwsError),
 }
 
+/// The parts of a new ticket's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NewTicketPart {
+    Ticket,
+    Contact,
+    Idempotency,
+}
+
 impl Store {
     /// Writes a new ticket, upserts its contact and records the idempotency key
     /// (`(key, fingerprint)`), all or nothing.
@@ -56,22 +65,23 @@ impl Store {
             .expression_attribute_names("#pk", PK)
             .build()
             .map_err(|e| AwsError::new("TransactWriteItems ticket", e))?;
-        let mut request = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(ticket_put).build())
-            .transact_items(TransactWriteItem::builder().update(self.contact_upsert(ticket, now)?).build());
+        let mut transaction = Transaction::new("TransactWriteItems create ticket");
+        transaction
+            .put(NewTicketPart::Ticket, ticket_put)
+            .update(NewTicketPart::Contact, self.contact_upsert(ticket, now)?);
         if let Some((idempotency_key, fingerprint)) = idempotency {
             let record = IdempotencyRecord::new(ticket.reference, &ticket.id, fingerprint, now);
-            let put = record.put(&self.table, &ticket.workspace, idempotency_key, now)?;
-            request = request.transact_items(TransactWriteItem::builder().put(put).build());
+            transaction
+                .put(NewTicketPart::Idempotency, record.put(&self.table, &ticket.workspace, idempotency_key, now)?);
         }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(err) if idempotency.is_some() && transaction_condition_failed(&err, 2) => {
-                Err(CreateTicketError::IdempotencyKeyTaken)
-            }
-            Err(err) => Err(AwsError::new("TransactWriteItems create ticket", err).into()),
+        match transaction.send(&self.client).await? {
+            Ok(()) => Ok(()),
+            Err(refused) if refused.contains(NewTicketPart::Idempotency) => Err(CreateTicketError::IdempotencyKeyTaken),
+            Err(_) => Err(AwsError::unusable_answer(
+                "TransactWriteItems create ticket",
+                "the ticket number was taken already",
+            )
+            .into()),
         }
     }
 

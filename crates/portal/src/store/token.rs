@@ -1,13 +1,21 @@
 //! Link token items, keyed by the token's hash, and the survey answer that
 //! uses one.
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::Update;
 
-use super::dynamo::{attribute, from_item, key, n, s, to_item, transaction_condition_failed};
+use super::dynamo::{attribute, from_item, key, n, s, to_item};
 use super::keys::{ticket_pk, token_pk, EXPIRES_AT, PK, TICKET_SK, TOKEN_SK};
+use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{LinkToken, Rating};
+
+/// The parts of a rating's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RatingPart {
+    Token,
+    Ticket,
+}
 
 impl Store {
     /// Stores a link token under its hash.
@@ -56,17 +64,12 @@ impl Store {
             .expression_attribute_values(":rating", attribute(rating, "serialize rating")?)
             .build()
             .map_err(|e| AwsError::new("TransactWriteItems rating", e))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(use_token).build())
-            .transact_items(TransactWriteItem::builder().update(rate).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if transaction_condition_failed(&err, 0) => Ok(false),
-            Err(err) => Err(AwsError::new("TransactWriteItems record rating", err)),
+        let mut transaction = Transaction::new("TransactWriteItems record rating");
+        transaction.update(RatingPart::Token, use_token).update(RatingPart::Ticket, rate);
+        match transaction.send(&self.client).await? {
+            Ok(()) => Ok(true),
+            Err(refused) if refused.contains(RatingPart::Token) => Ok(false),
+            Err(_) => Err(AwsError::unusable_answer("TransactWriteItems record rating", "the rated ticket is gone")),
         }
     }
 }
