@@ -11,7 +11,9 @@ use aws_config::BehaviorVersion;
 pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
-    pub ses: aws_sdk_sesv2::Client,
+    /// Only the worker sends email; the HTTP functions' Lambda init builds
+    /// none (see `aws_init`).
+    pub ses: Option<aws_sdk_sesv2::Client>,
 }
 
 impl AwsClients {
@@ -20,7 +22,7 @@ impl AwsClients {
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             sqs: aws_sdk_sqs::Client::new(&sdk),
-            ses: aws_sdk_sesv2::Client::new(&sdk),
+            ses: Some(aws_sdk_sesv2::Client::new(&sdk)),
         }
     }
 }
@@ -33,7 +35,7 @@ impl AwsClients {
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             sqs: aws_sdk_sqs::Client::new(&sdk),
-            ses: aws_sdk_sesv2::Client::new(&sdk),
+            ses: Some(aws_sdk_sesv2::Client::new(&sdk)),
         }
     }
 }

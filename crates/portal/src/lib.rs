@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod aws;
+pub mod aws_init;
 pub mod config;
 pub mod domain;
 pub mod links;

@@ -81,10 +81,12 @@ pub async fn provision(
         .await
         .map_err(|e| AwsError::new("CreateQueue", e))?;
 
-    let identity = clients.ses.create_email_identity().email_identity(sender).send().await;
-    if let Err(err) = identity {
-        if !err.as_service_error().is_some_and(|e| e.is_already_exists_exception()) {
-            return Err(AwsError::new("CreateEmailIdentity", err));
+    if let Some(ses) = &clients.ses {
+        let identity = ses.create_email_identity().email_identity(sender).send().await;
+        if let Err(err) = identity {
+            if !err.as_service_error().is_some_and(|e| e.is_already_exists_exception()) {
+                return Err(AwsError::new("CreateEmailIdentity", err));
+            }
         }
     }
     Ok(Provisioned { queue_url: queue.queue_url.unwrap_or_default(), dead_letter_queue_url })

@@ -59,7 +59,7 @@ fn sent_at(record: &SqsMessage) -> Option<i64> {
 /// The Lambda main of the assign-worker.
 pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init();
-    let worker = Worker::new(Portal::from_env().await?)?;
+    let worker = Worker::new(crate::aws_init::lambda_portal(crate::aws_init::Needs::WORKER).await?)?;
     let worker = &worker;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
         Ok::<_, lambda_runtime::Error>(worker.handle(event.payload).await)

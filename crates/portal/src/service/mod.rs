@@ -59,7 +59,7 @@ impl Portal {
             limiter: RateLimiter::new(clients.dynamodb, &config.rate_limit_table, &config.rate_limit_salt)
                 .with_clock(clock.clone()),
             queue: EventQueue::new(clients.sqs, &config.queue_url),
-            mailer: config.mail_from.as_ref().map(|from| Mailer::new(clients.ses, from)),
+            mailer: config.mail_from.as_ref().zip(clients.ses).map(|(from, ses)| Mailer::new(ses, from)),
             links: Links::new(&config.base_url),
             config,
             clock,

@@ -1,0 +1,173 @@
+//! What a Lambda function does in init, before its first poll. Lambda runs
+//! init at full speed but the invocation at the memory size's CPU share (7 %
+//! at 128 MB), so whatever a first request would build lazily is built here:
+//!
+//! - the TLS configuration, once, from compiled-in roots (`webpki-roots`) and
+//!   the PEM bundle `AWS_CA_BUNDLE` names, instead of scanning the system
+//!   store ([`tls`]);
+//! - credentials from Lambda's environment variables and the region from
+//!   `AWS_REGION`: no profile files, no instance metadata;
+//! - only the clients the function uses ([`Needs`]);
+//! - as many connections to each service as the function's first round trip
+//!   uses in parallel, opened before the first poll; init waits for them at
+//!   most [`PRECONNECT_WAIT`], after which they go on in the background and a
+//!   request that comes first connects as usual ([`http`]).
+//!
+//! `AWS_ENDPOINT_URL` (the local emulator) and `AWS_MAX_ATTEMPTS` are honoured
+//! as the SDK's own loader does.
+
+pub mod http;
+pub mod tls;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+
+use crate::aws::AwsClients;
+use crate::config::{Config, ConfigError};
+use crate::Portal;
+
+/// The allocator the `mimalloc` feature swaps in, to compare (docs/PERFORMANCE.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The longest init waits for its connections: a slow endpoint delays the
+/// first poll by at most this.
+pub const PRECONNECT_WAIT: Duration = Duration::from_millis(5);
+
+/// The clients a function uses, and how many connections to each its first
+/// round trip opens in parallel (0 builds no client; `ses` is 0 or more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub dynamodb: usize,
+    pub sqs: usize,
+    pub ses: usize,
+}
+
+impl Needs {
+    /// `Portal::submit_ticket`: the rate limiter, the idempotency lookup and
+    /// the workspace in parallel, then the transaction beside the SQS send.
+    pub const SUBMIT: Self = Self { dynamodb: 3, sqs: 1, ses: 0 };
+    /// `Portal::lookup`: workspace, ticket and both miss counters in parallel.
+    pub const TRACK: Self = Self { dynamodb: 4, sqs: 0, ses: 0 };
+    /// `Portal::reply`: the verified read (as track), then the transaction beside the SQS send.
+    pub const REPLY: Self = Self { dynamodb: 4, sqs: 1, ses: 0 };
+    /// `Portal::survey`: the token and the workspace in parallel.
+    pub const CSAT: Self = Self { dynamodb: 2, sqs: 0, ses: 0 };
+    /// The worker: one record at a time, reads and writes, then SES.
+    pub const WORKER: Self = Self { dynamodb: 1, sqs: 0, ses: 1 };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The SDK configuration of a Lambda function, from its environment only
+/// (read through `get`, so tests need not touch the process environment).
+fn sdk_config(
+    get: impl Fn(&str) -> Option<String>,
+    http_client: &http::LambdaHttpClient,
+) -> Result<SdkConfig, ConfigError> {
+    let region = get("AWS_REGION").ok_or_else(|| ConfigError::Missing("AWS_REGION".into()))?;
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(http_client.clone());
+    if let Some(endpoint) = get("AWS_ENDPOINT_URL") {
+        builder = builder.endpoint_url(endpoint);
+    }
+    if let Some(attempts) = get("AWS_MAX_ATTEMPTS") {
+        let attempts = attempts.parse().map_err(|_| ConfigError::Invalid("AWS_MAX_ATTEMPTS".into()))?;
+        builder = builder.retry_config(RetryConfig::standard().with_max_attempts(attempts));
+    }
+    Ok(builder.build())
+}
+
+/// Where each service's requests go: `AWS_ENDPOINT_URL`, or its regional endpoint.
+fn endpoint(sdk: &SdkConfig, service: &str) -> String {
+    match sdk.endpoint_url() {
+        Some(url) => url.to_owned(),
+        None => {
+            let region = sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1");
+            format!("https://{service}.{region}.amazonaws.com")
+        }
+    }
+}
+
+/// The clients `needs` names, with their connections opening.
+pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
+    let http_client = http::LambdaHttpClient::new(tls::client_config()?);
+    let sdk = sdk_config(env, &http_client)?;
+    let mut connections = Vec::new();
+    for (service, count) in [("dynamodb", needs.dynamodb), ("sqs", needs.sqs), ("email", needs.ses)] {
+        if count > 0 {
+            connections.push((endpoint(&sdk, service), count));
+        }
+    }
+    let opening = http_client.preconnect(&connections);
+    let clients = AwsClients {
+        dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        ses: (needs.ses > 0).then(|| aws_sdk_sesv2::Client::new(&sdk)),
+    };
+    let ready = opening.wait(PRECONNECT_WAIT).await;
+    tracing::debug!(ready, "connections opened in init");
+    Ok(clients)
+}
+
+/// The portal of a Lambda function: configuration and the clients it needs.
+pub async fn lambda_portal(needs: Needs) -> Result<Portal, InitError> {
+    let config = Config::from_env()?;
+    Ok(Portal::new(config, lambda_clients(needs).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    fn client() -> http::LambdaHttpClient {
+        http::LambdaHttpClient::new(tls::client_config_with(None).unwrap())
+    }
+
+    #[test]
+    fn region_and_overrides_come_from_the_environment() {
+        let vars =
+            [("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"), ("AWS_MAX_ATTEMPTS", "10")];
+        let sdk = sdk_config(lookup(&vars), &client()).unwrap();
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(sdk.retry_config().map(|r| r.max_attempts()), Some(10));
+        assert_eq!(endpoint(&sdk, "dynamodb"), "http://127.0.0.1:5000");
+    }
+
+    #[test]
+    fn without_an_override_each_service_has_its_regional_endpoint() {
+        let sdk = sdk_config(lookup(&[("AWS_REGION", "eu-west-1")]), &client()).unwrap();
+        assert_eq!(endpoint(&sdk, "dynamodb"), "https://dynamodb.eu-west-1.amazonaws.com");
+        assert_eq!(endpoint(&sdk, "email"), "https://email.eu-west-1.amazonaws.com");
+        assert!(sdk.retry_config().is_none(), "the SDK's default retries apply");
+    }
+
+    #[test]
+    fn a_missing_region_or_a_bad_attempt_count_stops_init() {
+        assert!(matches!(sdk_config(lookup(&[]), &client()), Err(ConfigError::Missing(_))));
+        let vars = [("AWS_REGION", "eu-west-1"), ("AWS_MAX_ATTEMPTS", "many")];
+        assert!(matches!(sdk_config(lookup(&vars), &client()), Err(ConfigError::Invalid(_))));
+    }
+}
