@@ -16,6 +16,7 @@ use devserver::proxy::{sequential_round_trips, FaultProxy};
 use devserver::runtime_api::{Outcome, RuntimeApi};
 use devserver::samples;
 use portal::aws::AwsClients;
+use portal::domain::client::ClientAddress;
 use portal::domain::{NewTicket, SubmissionInput, WorkspaceSlug};
 use portal::provision::{provision, StackNames};
 use portal::Portal;
@@ -210,13 +211,18 @@ async fn main() -> Result<(), Error> {
         ..Default::default()
     };
     let ticket = NewTicket::parse(&input).map_err(|e| format!("{e:?}"))?;
-    let receipt = portal.submit_ticket(&demo, ticket.clone(), "10.255.255.255", None).await?;
+    let receipt =
+        portal.submit_ticket(&demo, ticket.clone(), ClientAddress::from_source_ip("10.255.255.255"), None).await?;
     // Replies spread over a pool of tickets, as real traffic does.
     for n in 1..REPLY_POOL {
-        portal.submit_ticket(&demo, ticket.clone(), &format!("10.255.254.{n}"), None).await?;
+        portal
+            .submit_ticket(&demo, ticket.clone(), ClientAddress::from_source_ip(&format!("10.255.254.{n}")), None)
+            .await?;
     }
 
     let proxy = FaultProxy::start(emulator).await?;
+    // Every function refuses to start without a salt: give them the stack's.
+    let salt = portal.config().rate_limit_salt.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
     let env = |aws_endpoint: &str, function: &str| -> Vec<(String, String)> {
         [
             ("PATH", std::env::var("PATH").unwrap_or_default()),
@@ -232,6 +238,7 @@ async fn main() -> Result<(), Error> {
             ("EVENTS_QUEUE_URL", provisioned.queue_url.clone()),
             ("PORTAL_BASE_URL", "https://portal.example".into()),
             ("MAIL_FROM", sender.into()),
+            ("RATE_LIMIT_SALT", salt.clone()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -266,6 +273,8 @@ async fn main() -> Result<(), Error> {
                 with(reply.clone(), |e| {
                     let reference = format!("TKT-{:04}", i % REPLY_POOL + 1);
                     e["headers"]["idempotency-key"] = Value::String(format!("bench-reply-{i:08}"));
+                    // One address per reply, as for submit: the reply limit counts per client.
+                    e["requestContext"]["http"]["sourceIp"] = Value::String(client_ip(i));
                     e["pathParameters"]["ref"] = Value::String(reference.clone());
                     let path = format!("/api/portal/demo/tickets/{reference}/replies");
                     e["rawPath"] = Value::String(path.clone());

@@ -24,15 +24,17 @@ pub mod workspace;
 
 pub use accent::AccentColour;
 pub use agent::Agent;
+pub use client::ClientAddress;
 pub use contact::Contact;
 pub use conversation::{Author, Comment, CustomerView, Visibility};
-pub use client::ClientAddress;
 pub use events::{EventKind, PortalEvent};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use inbox::InboxItem;
 pub use logo::{Logo, LogoFormat, LogoRef};
 pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
-pub use ticket::{Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef};
+pub use ticket::{
+    Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef, MAX_CUSTOMER_MESSAGES,
+};
 pub use token::{LinkToken, TokenPurpose};
 pub use widget_origin::WidgetOrigin;
 pub use workspace::{Workspace, WorkspaceName, WorkspaceSlug};
