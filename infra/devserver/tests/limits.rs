@@ -20,15 +20,6 @@ fn submission(i: u32) -> Value {
     json!({"name": "Flood", "email": format!("f{i}@example.com"), "subject": "Burst"})
 }
 
-/// Statuses counted, e.g. {201: 10, 429: 40}.
-fn tally(statuses: impl IntoIterator<Item = u16>) -> BTreeMap<u16, usize> {
-    let mut counts = BTreeMap::new();
-    for status in statuses {
-        *counts.entry(status).or_default() += 1;
-    }
-    counts
-}
-
 fn retry_after(response: &devserver::httpc::HttpResponse) -> u64 {
     response.header("retry-after").expect("Retry-After").parse().unwrap()
 }

@@ -26,14 +26,6 @@ async fn ann_ticket(stack: &Stack, subject: &str) {
     assert_eq!(created.status, 201, "{}", created.text());
 }
 
-fn tally(statuses: impl IntoIterator<Item = u16>) -> BTreeMap<u16, usize> {
-    let mut counts = BTreeMap::new();
-    for status in statuses {
-        *counts.entry(status).or_default() += 1;
-    }
-    counts
-}
-
 /// 41 simultaneous JSON lookups from one address: 40 wrong guesses and the
 /// owner's email in the middle. Returns the wrong guesses' statuses and the
 /// owner's answer.
@@ -206,4 +198,16 @@ async fn strangers_filling_a_ticket_s_misses_pause_typed_lookups_for_everyone_al
     let back = stack.post_form_from(client_ip(240), PAGE, &[("email", OWNER)]).await;
     assert_eq!(back.status, 200);
     assert!(back.text().contains("Secret plans"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn empty_and_odd_emails_are_misses_like_any_other() {
+    let stack = Stack::start_with(|config| config.lookup_limit = 3).await;
+    ann_ticket(&stack, "Secret plans").await;
+    for email in ["", "   ", "ANN@EXAMPLE.COM\u{0}"] {
+        let response = stack.post_json_from(client_ip(8), LOOKUP, &json!({"email": email}), &[]).await;
+        assert_eq!(response.status, 404, "{email:?}: {}", response.text());
+    }
+    let limited = stack.post_json_from(client_ip(8), LOOKUP, &json!({"email": ""}), &[]).await;
+    assert_eq!(limited.status, 429, "each was counted");
 }

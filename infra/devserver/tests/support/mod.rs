@@ -283,6 +283,15 @@ impl Stack {
     }
 }
 
+/// Statuses counted, e.g. {201: 10, 429: 40}.
+pub fn tally(statuses: impl IntoIterator<Item = u16>) -> std::collections::BTreeMap<u16, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for status in statuses {
+        *counts.entry(status).or_default() += 1;
+    }
+    counts
+}
+
 pub fn form_encode(fields: &[(&str, &str)]) -> String {
     let mut out = String::new();
     for (i, (k, v)) in fields.iter().enumerate() {
