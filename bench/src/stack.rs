@@ -4,6 +4,7 @@
 
 use devserver::samples;
 use portal::aws::AwsClients;
+use portal::domain::client::ClientAddress;
 use portal::domain::{NewTicket, SubmissionInput, WorkspaceSlug};
 use portal::provision::{provision, Provisioned, StackNames};
 use portal::Portal;
@@ -87,7 +88,11 @@ impl Stack {
     }
 
     async fn submit_ticket(&self, ip: &str) -> Result<portal::service::Receipt, Error> {
-        Ok(self.portal.submit_ticket(&self.demo, self.ticket.clone(), ip, None).await?)
+        Ok(self.portal.submit_ticket(&self.demo, self.ticket.clone(), ClientAddress::from_source_ip(ip), None).await?)
+    }
+
+    fn salt(&self) -> String {
+        self.portal.config().rate_limit_salt.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default()
     }
 
     /// A function's environment as Lambda would set it, with AWS at `aws_endpoint`.
@@ -107,6 +112,8 @@ impl Stack {
             ("EVENTS_QUEUE_URL", self.provisioned.queue_url.clone()),
             ("PORTAL_BASE_URL", BASE_URL.into()),
             ("MAIL_FROM", SENDER.into()),
+            // Every function refuses to start without a salt: give them the stack's.
+            ("RATE_LIMIT_SALT", self.salt()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -130,6 +137,8 @@ impl Stack {
             "reply" => with(s.reply.clone(), |e| {
                 let reference = format!("TKT-{:04}", i % REPLY_POOL + 1);
                 e["headers"]["idempotency-key"] = Value::String(format!("bench-reply-{}-{i:08}", std::process::id()));
+                // One address per reply, as for submit: the reply limit counts per client.
+                e["requestContext"]["http"]["sourceIp"] = Value::String(client_ip(i));
                 e["pathParameters"]["ref"] = Value::String(reference.clone());
                 let path = format!("/api/portal/demo/tickets/{reference}/replies");
                 e["rawPath"] = Value::String(path.clone());

@@ -3,12 +3,21 @@
 
 use std::env;
 
+use crate::domain::secrets::RateLimitSalt;
+use crate::ratelimit::MAX_LIMIT;
+
 /// Submissions per client address per hour when `SUBMIT_LIMIT_PER_HOUR` is
 /// not set (template.yaml's `SubmitLimitPerHour` defaults to the same: a test holds them together).
 pub const DEFAULT_SUBMIT_LIMIT_PER_HOUR: u32 = 10;
 /// Failed tracking attempts per client and per ticket per 15 minutes when
 /// `LOOKUP_LIMIT_PER_15_MIN` is not set.
 pub const DEFAULT_LOOKUP_LIMIT_PER_15_MIN: u32 = 10;
+/// Customer replies per client address per hour when `REPLY_LIMIT_PER_HOUR` is
+/// not set (template.yaml's `ReplyLimitPerHour` defaults to the same).
+pub const DEFAULT_REPLY_LIMIT_PER_HOUR: u32 = 20;
+/// Customer replies per ticket per hour, from any number of addresses, when
+/// `TICKET_REPLY_LIMIT_PER_HOUR` is not set.
+pub const DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR: u32 = 100;
 
 /// Everything a portal function needs to know about its deployment.
 #[derive(Debug, Clone)]
@@ -27,8 +36,14 @@ pub struct Config {
     pub submit_limit_per_hour: u32,
     /// `LOOKUP_LIMIT_PER_15_MIN` ([`DEFAULT_LOOKUP_LIMIT_PER_15_MIN`]): failed tracking attempts per client and per ticket.
     pub lookup_limit: u32,
-    /// `RATE_LIMIT_SALT`: mixed into hashed client addresses.
-    pub rate_limit_salt: String,
+    /// `REPLY_LIMIT_PER_HOUR` ([`DEFAULT_REPLY_LIMIT_PER_HOUR`]): customer replies per client address.
+    pub reply_limit_per_hour: u32,
+    /// `TICKET_REPLY_LIMIT_PER_HOUR` ([`DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR`]): customer replies per ticket.
+    pub ticket_reply_limit_per_hour: u32,
+    /// `RATE_LIMIT_SALT`: the secret mixed into every hashed rate-limit subject.
+    /// Every function requires it; only `portalctl`, which enforces no limit,
+    /// runs without it (and a limit asked for without it fails).
+    pub rate_limit_salt: Option<RateLimitSalt>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,15 +54,36 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Variables every process needs.
+const REQUIRED: [&str; 4] = ["PORTAL_TABLE", "RATE_LIMIT_TABLE", "EVENTS_QUEUE_URL", "PORTAL_BASE_URL"];
+/// The salt's variable: required by every function, optional for `portalctl`.
+const SALT: &str = "RATE_LIMIT_SALT";
+
+fn from_process_env(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 impl Config {
+    /// A function's configuration: [`REQUIRED`] and `RATE_LIMIT_SALT`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        Self::from_lookup(from_process_env)
+    }
+
+    /// `portalctl`'s configuration: like [`Config::from_env`], but it starts
+    /// without `RATE_LIMIT_SALT`, since operators' commands limit nothing.
+    pub fn for_operator_from_env() -> Result<Self, ConfigError> {
+        Self::read(from_process_env, false)
     }
 
     /// Reads through `get` so tests need not touch the process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = ["PORTAL_TABLE", "RATE_LIMIT_TABLE", "EVENTS_QUEUE_URL", "PORTAL_BASE_URL"];
-        let missing: Vec<&str> = required.iter().copied().filter(|name| get(name).is_none()).collect();
+        Self::read(get, true)
+    }
+
+    fn read(get: impl Fn(&str) -> Option<String>, salt_required: bool) -> Result<Self, ConfigError> {
+        let salt_needed = salt_required.then_some(SALT);
+        let missing: Vec<&str> =
+            REQUIRED.iter().copied().chain(salt_needed).filter(|name| get(name).is_none()).collect();
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing.join(", ")));
         }
@@ -59,6 +95,18 @@ impl Config {
                     ConfigError::Invalid(format!("{name} must be a positive whole number, not {raw:?}"))
                 }),
             }
+        };
+        // Each limit is a shift register of that many slots: at most MAX_LIMIT.
+        let limit = |name: &str, default: u32| -> Result<u32, ConfigError> {
+            let n = number(name, default)?;
+            if n > MAX_LIMIT {
+                return Err(ConfigError::Invalid(format!("{name} must be at most {MAX_LIMIT}, not {n}")));
+            }
+            Ok(n)
+        };
+        let rate_limit_salt = match get(SALT) {
+            None => None,
+            Some(raw) => Some(RateLimitSalt::parse(&raw).map_err(|why| ConfigError::Invalid(format!("{SALT} {why}")))?),
         };
         let base_url = value("PORTAL_BASE_URL").trim_end_matches('/').to_owned();
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
@@ -72,9 +120,11 @@ impl Config {
             queue_url: value("EVENTS_QUEUE_URL"),
             base_url,
             mail_from: get("MAIL_FROM"),
-            submit_limit_per_hour: number("SUBMIT_LIMIT_PER_HOUR", DEFAULT_SUBMIT_LIMIT_PER_HOUR)?,
-            lookup_limit: number("LOOKUP_LIMIT_PER_15_MIN", DEFAULT_LOOKUP_LIMIT_PER_15_MIN)?,
-            rate_limit_salt: get("RATE_LIMIT_SALT").unwrap_or_else(|| "customer-portal".into()),
+            submit_limit_per_hour: limit("SUBMIT_LIMIT_PER_HOUR", DEFAULT_SUBMIT_LIMIT_PER_HOUR)?,
+            lookup_limit: limit("LOOKUP_LIMIT_PER_15_MIN", DEFAULT_LOOKUP_LIMIT_PER_15_MIN)?,
+            reply_limit_per_hour: limit("REPLY_LIMIT_PER_HOUR", DEFAULT_REPLY_LIMIT_PER_HOUR)?,
+            ticket_reply_limit_per_hour: limit("TICKET_REPLY_LIMIT_PER_HOUR", DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR)?,
+            rate_limit_salt,
         })
     }
 }
@@ -92,30 +142,72 @@ mod tests {
     #[test]
     fn names_every_missing_variable() {
         let err = Config::from_lookup(lookup(&[("PORTAL_TABLE", "t")])).unwrap_err().to_string();
-        assert_eq!(err, "missing configuration: set RATE_LIMIT_TABLE, EVENTS_QUEUE_URL, PORTAL_BASE_URL");
+        assert_eq!(
+            err,
+            "missing configuration: set RATE_LIMIT_TABLE, EVENTS_QUEUE_URL, PORTAL_BASE_URL, RATE_LIMIT_SALT"
+        );
     }
 
-    #[test]
-    fn the_template_defaults_to_the_same_submit_limit() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
-        let template: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let default = &template["Parameters"]["SubmitLimitPerHour"]["Default"];
-        assert_eq!(default.as_u64(), Some(u64::from(DEFAULT_SUBMIT_LIMIT_PER_HOUR)), "{default:?}");
-    }
+    const SALT_VALUE: &str = "0123456789abcdef0123456789abcdef";
 
-    #[test]
-    fn defaults_and_overrides() {
-        let base = [
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
             ("PORTAL_TABLE", "t"),
             ("RATE_LIMIT_TABLE", "r"),
             ("EVENTS_QUEUE_URL", "q"),
             ("PORTAL_BASE_URL", "http://127.0.0.1:3000/"),
-        ];
-        let config = Config::from_lookup(lookup(&base)).unwrap();
+            ("RATE_LIMIT_SALT", SALT_VALUE),
+        ]
+    }
+
+    #[test]
+    fn a_function_needs_a_long_salt_and_an_operator_none() {
+        let without: Vec<_> = base().into_iter().filter(|(k, _)| *k != "RATE_LIMIT_SALT").collect();
+        let err = Config::from_lookup(lookup(&without)).unwrap_err().to_string();
+        assert_eq!(err, "missing configuration: set RATE_LIMIT_SALT");
+        let operator = Config::read(lookup(&without), false).unwrap();
+        assert!(operator.rate_limit_salt.is_none());
+
+        let mut short = without.clone();
+        short.push(("RATE_LIMIT_SALT", "customer-portal"));
+        let err = Config::from_lookup(lookup(&short)).unwrap_err().to_string();
+        assert_eq!(err, "invalid configuration: RATE_LIMIT_SALT must be at least 32 characters (it has 15)");
+        assert!(!err.contains("customer-portal"), "the salt is never shown");
+
+        let config = Config::from_lookup(lookup(&base())).unwrap();
+        assert_eq!(config.rate_limit_salt.as_ref().map(|s| s.expose()), Some(SALT_VALUE));
+        assert!(!format!("{config:?}").contains(SALT_VALUE), "Debug hides the salt");
+    }
+
+    fn template_default(parameter: &str) -> Option<u64> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        let template: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        template["Parameters"][parameter]["Default"].as_u64()
+    }
+
+    #[test]
+    fn the_template_defaults_to_the_same_limits() {
+        assert_eq!(template_default("SubmitLimitPerHour"), Some(u64::from(DEFAULT_SUBMIT_LIMIT_PER_HOUR)));
+        assert_eq!(template_default("ReplyLimitPerHour"), Some(u64::from(DEFAULT_REPLY_LIMIT_PER_HOUR)));
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let config = Config::from_lookup(lookup(&base())).unwrap();
         assert_eq!(config.submit_limit_per_hour, DEFAULT_SUBMIT_LIMIT_PER_HOUR);
+        assert_eq!(config.reply_limit_per_hour, DEFAULT_REPLY_LIMIT_PER_HOUR);
+        assert_eq!(config.ticket_reply_limit_per_hour, DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR);
         assert_eq!(config.base_url, "http://127.0.0.1:3000");
-        let mut with_limit = base.to_vec();
-        with_limit.push(("SUBMIT_LIMIT_PER_HOUR", "0"));
-        assert!(Config::from_lookup(lookup(&with_limit)).is_err());
+        for (name, value, accepted) in [
+            ("SUBMIT_LIMIT_PER_HOUR", "0", false),
+            ("REPLY_LIMIT_PER_HOUR", "5", true),
+            ("REPLY_LIMIT_PER_HOUR", "100", true),
+            ("REPLY_LIMIT_PER_HOUR", "101", false),
+            ("LOOKUP_LIMIT_PER_15_MIN", "1000", false),
+        ] {
+            let mut with_limit = base();
+            with_limit.push((name, value));
+            assert_eq!(Config::from_lookup(lookup(&with_limit)).is_ok(), accepted, "{name}={value}");
+        }
     }
 }

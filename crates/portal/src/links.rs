@@ -91,7 +91,13 @@ impl Links {
         self.absolute(&format!("/api/portal/{slug}/tickets"))
     }
 
-    // Private access links (issue 14) belong here too:
+    /// Where the "email me a link" form posts (a private access link to every
+    /// ticket of the address typed).
+    pub fn access_path(&self, slug: &WorkspaceSlug) -> String {
+        format!("/portal/{slug}/access")
+    }
+
+    // The private links themselves (issue 14) belong here too:
     // `/portal/{slug}/access/{token}`, with `?ticket={ref}` to open one ticket.
 }
 
@@ -109,6 +115,7 @@ mod tests {
         let reference = TicketRef::from_number(42).unwrap();
         assert_eq!(links.tracking_url(&demo, reference), "https://support.example.com/portal/demo/tickets/TKT-0042");
         assert_eq!(links.reply_path(&demo, reference), "/portal/demo/tickets/TKT-0042/reply");
+        assert_eq!(links.access_path(&demo), "/portal/demo/access");
         assert_eq!(
             links.widget_script_url(&demo),
             format!("https://support.example.com/portal/demo/widget.js?v={}", *WIDGET_VERSION)

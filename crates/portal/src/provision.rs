@@ -5,7 +5,11 @@
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::aws::{AwsClients, AwsError};
-use crate::config::{Config, DEFAULT_LOOKUP_LIMIT_PER_15_MIN, DEFAULT_SUBMIT_LIMIT_PER_HOUR};
+use crate::config::{
+    Config, DEFAULT_LOOKUP_LIMIT_PER_15_MIN, DEFAULT_REPLY_LIMIT_PER_HOUR, DEFAULT_SUBMIT_LIMIT_PER_HOUR,
+    DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR,
+};
+use crate::domain::secrets::RateLimitSalt;
 use crate::store::schema::{PORTAL_TABLE, RATE_LIMIT_TABLE};
 
 /// Names of one copy of the stack's resources.
@@ -93,7 +97,8 @@ pub async fn provision(
 }
 
 impl Config {
-    /// Configuration for a provisioned copy of the stack.
+    /// Configuration for a provisioned copy of the stack, with a fresh random
+    /// salt of its own (the local stack replaces it with the one it keeps).
     pub fn for_stack(names: &StackNames, provisioned: &Provisioned, base_url: &str, sender: &str) -> Self {
         Self {
             table: names.table.clone(),
@@ -103,7 +108,9 @@ impl Config {
             mail_from: Some(sender.to_owned()),
             submit_limit_per_hour: DEFAULT_SUBMIT_LIMIT_PER_HOUR,
             lookup_limit: DEFAULT_LOOKUP_LIMIT_PER_15_MIN,
-            rate_limit_salt: "local".into(),
+            reply_limit_per_hour: DEFAULT_REPLY_LIMIT_PER_HOUR,
+            ticket_reply_limit_per_hour: DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR,
+            rate_limit_salt: Some(RateLimitSalt::generate()),
         }
     }
 }

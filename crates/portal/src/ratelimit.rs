@@ -1,120 +1,261 @@
-//! Per-client rate limits, enforced by one conditional write per attempt in the
-//! rate-limit table, so a concurrent burst can never get past the limit.
+//! Rate limits that hold over any window: "at most N in any hour", exactly,
+//! under any burst.
 //!
-//! Counting is per fixed window (an hour starting on the hour for submissions):
-//! each window is one item `{scope}#{sha256(salt, client)}#{window}` whose `hits`
-//! is added to only while `hits < max`. Client addresses are stored hashed.
+//! Each (limit, subject) owns one item in the rate-limit table, a **shift
+//! register**: attributes `t0..t{N-1}` hold the times of the last N
+//! admissions, oldest in `t0`. One admission is one conditional UpdateItem:
+//!
+//! ```text
+//! SET t0 = if_not_exists(t1, :z), ..., t{N-2} = if_not_exists(t{N-1}, :z), t{N-1} = :now
+//! CONDITION attribute_not_exists(t0) OR t0 <= :now - window
+//! ```
+//!
+//! Every action reads the item as it was before the update, so the register
+//! shifts left by one and the newest time enters on the right. The condition
+//! holds only while the N-th last admission has left the window, so no burst
+//! and no window boundary ever gets an N+1-th admission in. When it is
+//! refused, the old item (`ReturnValuesOnConditionCheckFailure = ALL_OLD`)
+//! says when `t0` leaves the window: that is `Retry-After`.
+//!
+//! A limit is used in one of two ways: [`RateLimiter::admit`] (one write of
+//! its own), or a [`Charge`] that a store operation adds to its transaction, so
+//! that the charge and the write it pays for happen together or not at all.
+//! Subjects are hashed with the stack's secret salt; no address is stored.
 
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, Update};
 use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
-use crate::domain::secrets::client_key;
+use crate::domain::client::ClientAddress;
+use crate::domain::fields::normalize_email;
+use crate::domain::secrets::{client_key, RateLimitSalt};
 use crate::domain::time::Clock;
-use crate::store::dynamo::{conditional, n, number, s};
+use crate::domain::{TicketRef, WorkspaceSlug};
+use crate::store::dynamo::{condition_outcome, n, number, s, Item};
 use crate::store::keys::{EXPIRES_AT, PK};
+
+/// The most admissions one limit may allow per window: one register slot each.
+/// 100 slots make expressions of about 3 KB, under DynamoDB's 4 KB limit
+/// (a unit test holds the longest one to it; the emulator checks no length).
+pub const MAX_LIMIT: u32 = 100;
+
+const CONDITION: &str = "attribute_not_exists(t0) OR t0 <= :cutoff";
 
 /// What is being limited, and how much of it a window allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
     pub scope: &'static str,
+    /// Admissions per window, 1 to [`MAX_LIMIT`].
     pub max: u32,
     pub window_secs: i64,
 }
 
 impl Limit {
-    /// Ticket submissions per client address per hour.
-    pub fn submissions(max: u32) -> Self {
-        Self { scope: "submit", max, window_secs: 3600 }
-    }
-    /// Failed tracking attempts per client address per 15 minutes.
-    pub fn failed_lookups_per_client(max: u32) -> Self {
-        Self { scope: "lookup-client", max, window_secs: 900 }
-    }
-    /// Failed tracking attempts per ticket per 15 minutes.
-    pub fn failed_lookups_per_ticket(max: u32) -> Self {
-        Self { scope: "lookup-ticket", max, window_secs: 900 }
+    /// A limit of `max` per `window_secs`, held to 1..=[`MAX_LIMIT`].
+    pub const fn new(scope: &'static str, max: u32, window_secs: i64) -> Self {
+        let max = if max == 0 {
+            1
+        } else if max > MAX_LIMIT {
+            MAX_LIMIT
+        } else {
+            max
+        };
+        Self { scope, max, window_secs }
     }
 
-    fn window(&self, now: i64) -> (i64, i64) {
-        let index = now.div_euclid(self.window_secs);
-        (index, (index + 1) * self.window_secs)
+    /// Ticket submissions per client address per 60 minutes.
+    pub const fn submissions(max: u32) -> Self {
+        Self::new("submit", max, 3600)
+    }
+    /// Typed-email misses (tracking, replying) per client address per 15 minutes.
+    pub const fn failed_lookups_per_client(max: u32) -> Self {
+        Self::new("lookup-client", max, 900)
+    }
+    /// Typed-email misses per ticket per 15 minutes, from any address.
+    pub const fn failed_lookups_per_ticket(max: u32) -> Self {
+        Self::new("lookup-ticket", max, 900)
+    }
+    /// Customer replies per client address per 60 minutes.
+    pub const fn replies_per_client(max: u32) -> Self {
+        Self::new("reply-client", max, 3600)
+    }
+    /// Customer replies per ticket per 60 minutes, from any address.
+    pub const fn replies_per_ticket(max: u32) -> Self {
+        Self::new("reply-ticket", max, 3600)
+    }
+}
+
+/// Who a limit counts. Client addresses come as [`ClientAddress`], so every
+/// per-client limit counts an IPv6 client per /64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    Client(ClientAddress),
+    Ticket(&'a WorkspaceSlug, TicketRef),
+    /// An email address (a sender, a recipient), normalised here.
+    Email(&'a str),
+}
+
+impl Subject<'_> {
+    /// The text that is hashed; each kind has its own prefix, so no two kinds meet.
+    fn text(&self) -> String {
+        match self {
+            Subject::Client(address) => format!("client {}", address.subject()),
+            Subject::Ticket(slug, reference) => format!("ticket {slug}/{reference}"),
+            Subject::Email(address) => format!("email {}", normalize_email(address)),
+        }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     Admitted,
-    /// Over the limit; the window reopens in `retry_after_secs`.
+    /// Over the limit; the oldest admission leaves the window in `retry_after_secs`.
     Limited {
         retry_after_secs: u64,
     },
 }
 
+/// A limit that refused, and when it will take one more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverLimit {
+    pub limit: Limit,
+    pub retry_after_secs: u64,
+}
+
+impl OverLimit {
+    /// The refusal that waits longest (what `Retry-After` should say).
+    pub fn longest(refusals: &[OverLimit]) -> Option<OverLimit> {
+        refusals.iter().copied().max_by_key(|r| r.retry_after_secs)
+    }
+}
+
+/// One admission of a limit, to be written inside a store transaction: opaque
+/// to the service, which only hands it on; the store adds [`Charge::update`]
+/// as a part and maps a refusal back with [`Charge::refused`].
+#[derive(Debug, Clone)]
+pub struct Charge {
+    limit: Limit,
+    now: i64,
+    update: Update,
+}
+
+impl Charge {
+    pub fn limit(&self) -> Limit {
+        self.limit
+    }
+
+    /// The register's update (with its condition) for a transaction.
+    pub(crate) fn update(&self) -> Update {
+        self.update.clone()
+    }
+
+    /// What a refusal of this charge means, from the register as it was.
+    pub(crate) fn refused(&self, old: Option<&Item>) -> OverLimit {
+        OverLimit { limit: self.limit, retry_after_secs: retry_after(self.limit, self.now, old) }
+    }
+}
+
+/// Seconds until the oldest slot leaves the window (at least 1; the whole
+/// window if the old register could not be read).
+fn retry_after(limit: Limit, now: i64, old: Option<&Item>) -> u64 {
+    match old.and_then(|item| number(item, "t0")) {
+        Some(oldest) => {
+            (i64::try_from(oldest).unwrap_or(i64::MAX).saturating_add(limit.window_secs) - now).max(1) as u64
+        }
+        None => limit.window_secs.max(1) as u64,
+    }
+}
+
+/// `SET t0 = if_not_exists(t1, :z), ..., t{N-1} = :now, #exp = :exp`.
+fn shift_expression(max: u32) -> String {
+    let mut expression = String::from("SET ");
+    for slot in 0..max.saturating_sub(1) {
+        expression.push_str(&format!("t{slot} = if_not_exists(t{}, :z), ", slot + 1));
+    }
+    expression.push_str(&format!("t{} = :now, #exp = :exp", max.saturating_sub(1)));
+    expression
+}
+
+/// The limits' DynamoDB table and the salt that hides subjects.
 #[derive(Clone, Debug)]
 pub struct RateLimiter {
     client: Client,
     table: String,
-    salt: String,
+    /// Only `portalctl` runs without one, and it limits nothing.
+    salt: Option<RateLimitSalt>,
     clock: Clock,
 }
 
+/// A limit was asked for in a process started without `RATE_LIMIT_SALT`.
+#[derive(Debug, thiserror::Error)]
+#[error("RATE_LIMIT_SALT is not configured, so no limit can be counted")]
+struct NoSalt;
+
 impl RateLimiter {
-    pub fn new(client: Client, table: impl Into<String>, salt: impl Into<String>) -> Self {
-        Self { client, table: table.into(), salt: salt.into(), clock: Clock::system() }
+    pub fn new(client: Client, table: impl Into<String>, salt: Option<RateLimitSalt>) -> Self {
+        Self { client, table: table.into(), salt, clock: Clock::system() }
     }
 
-    /// The same limiter, reading the time from `clock` (which window is open).
+    /// The same limiter, reading "now" from `clock`.
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
     }
 
-    fn item_key(&self, limit: &Limit, subject: &str, window: i64) -> String {
-        format!("{}#{}#{window}", limit.scope, client_key(&self.salt, subject))
+    /// The update that admits one more `subject` under `limit`, now.
+    fn register_update(&self, limit: Limit, subject: &Subject<'_>, now: i64) -> Result<Update, AwsError> {
+        let salt = self.salt.as_ref().ok_or_else(|| AwsError::new("rate limit", NoSalt))?;
+        // The maximum is part of the key: a register is only meaningful for its own length.
+        let key = format!("{}#{}#{}", limit.scope, limit.max, client_key(salt, &subject.text()));
+        Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(key))
+            .update_expression(shift_expression(limit.max))
+            .condition_expression(CONDITION)
+            .expression_attribute_names("#exp", EXPIRES_AT)
+            .expression_attribute_values(":z", n(0))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":cutoff", n(now - limit.window_secs))
+            // The item lives as long as its newest slot counts.
+            .expression_attribute_values(":exp", n(now + limit.window_secs))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| AwsError::new("build rate limit update", e))
     }
 
-    /// Counts one attempt by `subject` (a client address, a ticket) if the
-    /// window still has room.
-    pub async fn admit(&self, limit: Limit, subject: &str) -> Result<Admission, AwsError> {
+    /// A charge of one admission of `subject` under `limit`, for a transaction.
+    pub fn charge(&self, limit: Limit, subject: &Subject<'_>) -> Result<Charge, AwsError> {
         let now = self.clock.now_unix();
-        let (window, ends) = limit.window(now);
+        Ok(Charge { limit, now, update: self.register_update(limit, subject, now)? })
+    }
+
+    /// Admits one more `subject` under `limit` if its window has room: one
+    /// conditional UpdateItem, no read.
+    pub async fn admit(&self, limit: Limit, subject: &Subject<'_>) -> Result<Admission, AwsError> {
+        let now = self.clock.now_unix();
+        let update = self.register_update(limit, subject, now)?;
         let result = self
             .client
             .update_item()
-            .table_name(&self.table)
-            .key(PK, s(self.item_key(&limit, subject, window)))
-            .update_expression("ADD hits :one SET #exp = :exp")
-            .condition_expression("attribute_not_exists(hits) OR hits < :max")
-            .expression_attribute_names("#exp", EXPIRES_AT)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(limit.max))
-            .expression_attribute_values(":exp", n(ends + 60))
+            .table_name(update.table_name)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .set_return_values_on_condition_check_failure(update.return_values_on_condition_check_failure)
             .send()
             .await;
-        Ok(match conditional("UpdateItem rate limit", result)? {
-            Some(_) => Admission::Admitted,
-            None => Admission::Limited { retry_after_secs: (ends - now).max(1) as u64 },
-        })
-    }
-
-    /// Whether `subject` has used up the window, without counting an attempt.
-    pub async fn check(&self, limit: Limit, subject: &str) -> Result<Admission, AwsError> {
-        let now = self.clock.now_unix();
-        let (window, ends) = limit.window(now);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(self.item_key(&limit, subject, window)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("GetItem rate limit", e))?;
-        let hits = out.item.as_ref().and_then(|i| number(i, "hits")).unwrap_or(0);
-        Ok(if hits >= u64::from(limit.max) {
-            Admission::Limited { retry_after_secs: (ends - now).max(1) as u64 }
-        } else {
-            Admission::Admitted
+        Ok(match condition_outcome("UpdateItem rate limit", result)? {
+            Ok(_) => Admission::Admitted,
+            Err(refused) => {
+                let old = match &refused {
+                    UpdateItemError::ConditionalCheckFailedException(e) => e.item.as_ref(),
+                    _ => None,
+                };
+                Admission::Limited { retry_after_secs: retry_after(limit, now, old) }
+            }
         })
     }
 }
@@ -122,12 +263,110 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    fn limiter() -> RateLimiter {
+        let config = aws_sdk_dynamodb::Config::builder().behavior_version_latest().build();
+        RateLimiter::new(Client::from_conf(config), "limits", Some(RateLimitSalt::generate()))
+    }
+
+    fn key_of(update: &Update) -> String {
+        match update.key.get(PK) {
+            Some(aws_sdk_dynamodb::types::AttributeValue::S(key)) => key.clone(),
+            other => panic!("no key: {other:?}"),
+        }
+    }
 
     #[test]
-    fn windows_start_on_the_hour() {
+    fn the_register_shifts_left_and_the_newest_enters_on_the_right() {
+        assert_eq!(shift_expression(1), "SET t0 = :now, #exp = :exp");
+        assert_eq!(
+            shift_expression(3),
+            "SET t0 = if_not_exists(t1, :z), t1 = if_not_exists(t2, :z), t2 = :now, #exp = :exp"
+        );
+    }
+
+    /// DynamoDB refuses expressions over 4 KB (the emulator does not), and
+    /// at most 300 functions each: the largest register must fit both.
+    #[test]
+    fn the_longest_expression_fits_dynamodb() {
+        let update = limiter()
+            .register_update(Limit::new("lookup-ticket", u32::MAX, 900), &Subject::Email("a@example.com"), 1)
+            .unwrap();
+        let expression = update.update_expression;
+        assert_eq!(expression.matches("if_not_exists").count(), MAX_LIMIT as usize - 1);
+        assert!(expression.len() <= 4096, "{} bytes", expression.len());
+        assert!(CONDITION.len() <= 4096);
+        for placeholder in update.expression_attribute_values.unwrap().keys() {
+            assert!(placeholder.len() <= 255);
+        }
+    }
+
+    #[test]
+    fn limits_stay_within_the_register() {
+        assert_eq!(Limit::replies_per_client(0).max, 1);
+        assert_eq!(Limit::replies_per_ticket(100).max, 100);
+        assert_eq!(Limit::submissions(1000).max, MAX_LIMIT);
+    }
+
+    #[test]
+    fn one_64_is_one_register_and_each_kind_of_subject_its_own() {
+        let limiter = limiter();
         let limit = Limit::submissions(10);
-        assert_eq!(limit.window(7200), (2, 10_800));
-        assert_eq!(limit.window(10_799), (2, 10_800));
-        assert_eq!(limit.window(10_800), (3, 14_400));
+        let key = |raw: &str| {
+            key_of(&limiter.register_update(limit, &Subject::Client(ClientAddress::from_source_ip(raw)), 0).unwrap())
+        };
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:203.0.113.9"), key("203.0.113.9"));
+        assert!(!key("203.0.113.9").contains("203.0"), "addresses are hashed");
+        assert!(key("203.0.113.9").starts_with("submit#10#"));
+
+        let demo = WorkspaceSlug::parse("demo").unwrap();
+        let reference = TicketRef::from_number(1).unwrap();
+        let ticket = key_of(&limiter.register_update(limit, &Subject::Ticket(&demo, reference), 0).unwrap());
+        let email = key_of(&limiter.register_update(limit, &Subject::Email(" Ann@Example.com"), 0).unwrap());
+        let same_email = key_of(&limiter.register_update(limit, &Subject::Email("ann@example.com"), 0).unwrap());
+        assert_eq!(email, same_email);
+        assert_ne!(ticket, email);
+        let other_salt = RateLimiter { salt: Some(RateLimitSalt::generate()), ..limiter.clone() };
+        assert_ne!(key_of(&other_salt.register_update(limit, &Subject::Ticket(&demo, reference), 0).unwrap()), ticket);
+    }
+
+    #[test]
+    fn the_window_and_the_lifetime_follow_now() {
+        let update = limiter()
+            .register_update(Limit::submissions(10), &Subject::Client(ClientAddress::Unknown), 10_000)
+            .unwrap();
+        let values = update.expression_attribute_values.unwrap();
+        assert_eq!(values[":cutoff"], n(10_000 - 3600));
+        assert_eq!(values[":exp"], n(10_000 + 3600));
+        assert_eq!(values[":now"], n(10_000));
+        assert_eq!(update.condition_expression.as_deref(), Some(CONDITION));
+    }
+
+    #[test]
+    fn retry_after_is_when_the_oldest_slot_leaves_the_window() {
+        let limit = Limit::submissions(10);
+        let register: Item = HashMap::from([("t0".to_owned(), n(1_000)), ("t9".to_owned(), n(1_500))]);
+        assert_eq!(retry_after(limit, 1_500, Some(&register)), 3_100);
+        assert_eq!(retry_after(limit, 4_599, Some(&register)), 1);
+        assert_eq!(retry_after(limit, 9_999, Some(&register)), 1, "never zero");
+        assert_eq!(retry_after(limit, 1_500, None), 3_600, "unknown: the whole window");
+    }
+
+    #[test]
+    fn without_a_salt_nothing_is_counted() {
+        let limiter = RateLimiter { salt: None, ..limiter() };
+        let err = limiter.charge(Limit::submissions(10), &Subject::Client(ClientAddress::Unknown)).unwrap_err();
+        assert!(err.to_string().contains("RATE_LIMIT_SALT"), "{err}");
+    }
+
+    #[test]
+    fn the_longest_refusal_decides_retry_after() {
+        let a = OverLimit { limit: Limit::replies_per_client(20), retry_after_secs: 10 };
+        let b = OverLimit { limit: Limit::replies_per_ticket(100), retry_after_secs: 99 };
+        assert_eq!(OverLimit::longest(&[a, b]), Some(b));
+        assert_eq!(OverLimit::longest(&[]), None);
     }
 }

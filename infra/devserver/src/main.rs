@@ -8,6 +8,7 @@ use std::sync::Arc;
 use devserver::server::{serve, DevServer};
 use portal::aws::AwsClients;
 use portal::config::Config;
+use portal::domain::secrets::RateLimitSalt;
 use portal::provision::{provision, StackNames, VISIBILITY_TIMEOUT_SECS};
 use portal::store::Store;
 use portal::Portal;
@@ -36,7 +37,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let clients = AwsClients::from_env().await;
     let provisioned = provision(&clients, &names, &sender, VISIBILITY_TIMEOUT_SECS).await?;
-    let config = Config::for_stack(&names, &provisioned, &base_url, &sender);
+    let mut config = Config::for_stack(&names, &provisioned, &base_url, &sender);
+    config.rate_limit_salt = Some(local_salt()?);
     let store = Store::new(clients.dynamodb.clone(), &names.table);
     let sqs = clients.sqs.clone();
     let portal = Arc::new(Portal::new(config, clients));
@@ -93,9 +95,44 @@ fn write_local_stack_file(config: &Config, endpoint: &str) -> std::io::Result<()
         ("EVENTS_QUEUE_URL", config.queue_url.clone()),
         ("PORTAL_BASE_URL", config.base_url.clone()),
         ("MAIL_FROM", config.mail_from.clone().unwrap_or_default()),
+        ("RATE_LIMIT_SALT", config.rate_limit_salt.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default()),
     ];
     let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    std::fs::write(portalctl_file(), format!("# written by make run for portalctl; removed when it stops\n{text}"))
+    write_private(
+        std::path::Path::new(&portalctl_file()),
+        &format!("# written by make run for portalctl; removed when it stops\n{text}"),
+    )
+}
+
+/// The local stack's rate-limit salt: `RATE_LIMIT_SALT` if set, else the one
+/// kept in `LOCAL_SALT_FILE` (default `target/local-salt`), made on the first run.
+fn local_salt() -> Result<RateLimitSalt, Box<dyn std::error::Error>> {
+    if let Some(raw) = std::env::var("RATE_LIMIT_SALT").ok().filter(|v| !v.is_empty()) {
+        return Ok(RateLimitSalt::parse(&raw).map_err(|why| format!("RATE_LIMIT_SALT {why}"))?);
+    }
+    let path = std::path::PathBuf::from(env_or("LOCAL_SALT_FILE", "target/local-salt"));
+    match std::fs::read_to_string(&path) {
+        Ok(kept) => Ok(RateLimitSalt::parse(kept.trim()).map_err(|why| format!("{}: the salt {why}", path.display()))?),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let salt = RateLimitSalt::generate();
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            write_private(&path, salt.expose())?;
+            Ok(salt)
+        }
+        Err(err) => Err(format!("cannot read {}: {err}", path.display()).into()),
+    }
+}
+
+/// Writes a file only its owner can read (it holds the salt).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    // An older file keeps its mode on open: tighten it too.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
 }
 
 /// `PORTAL_LOCAL_ENV_FILE` moves it (test runs of the stack do, to leave a developer's alone).

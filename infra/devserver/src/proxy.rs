@@ -57,19 +57,22 @@ pub struct Fault {
 }
 
 type Rule = Arc<dyn Fn(&Call) -> Option<Fault> + Send + Sync>;
+type DelayRule = Arc<dyn Fn(&Call) -> Option<std::time::Duration> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct FaultProxy {
     pub addr: SocketAddr,
     calls: Arc<Mutex<Vec<Call>>>,
     rule: Arc<Mutex<Option<Rule>>>,
+    delay: Arc<Mutex<Option<DelayRule>>>,
 }
 
 impl FaultProxy {
     /// Listens on a random loopback port and forwards to `upstream`.
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
         let listener = crate::server::listen(0)?;
-        let proxy = Self { addr: listener.local_addr()?, calls: Arc::default(), rule: Arc::default() };
+        let proxy =
+            Self { addr: listener.local_addr()?, calls: Arc::default(), rule: Arc::default(), delay: Arc::default() };
         let serving = proxy.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -97,8 +100,16 @@ impl FaultProxy {
         *self.rule.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rule));
     }
 
+    /// Holds every call for which `rule` returns a duration that long before
+    /// forwarding it (a slow dependency; calls overtake one another), until healed.
+    pub fn delay_when(&self, rule: impl Fn(&Call) -> Option<std::time::Duration> + Send + Sync + 'static) {
+        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rule));
+    }
+
+    /// Clears every fault and delay.
     pub fn heal(&self) {
         *self.rule.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -147,6 +158,10 @@ impl FaultProxy {
             started: std::time::Instant::now(),
             ended: std::time::Instant::now(),
         };
+        let delay = self.delay.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(pause) = delay.and_then(|delay| delay(&call)) {
+            tokio::time::sleep(pause).await;
+        }
         let rule = self.rule.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let response = match rule.and_then(|rule| rule(&call)) {
             Some(fault) => {

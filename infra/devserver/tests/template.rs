@@ -131,3 +131,46 @@ fn functions_run_on_provided_al2023() {
         }
     }
 }
+
+#[test]
+fn every_function_gets_the_stack_s_own_generated_salt() {
+    let template = template();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(globals["RATE_LIMIT_SALT"]["Fn::Sub"], "{{resolve:secretsmanager:${RateLimitSalt}:SecretString}}");
+    assert_eq!(globals["REPLY_LIMIT_PER_HOUR"]["Ref"], "ReplyLimitPerHour");
+    let secret = &template["Resources"]["RateLimitSalt"];
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    let generated = &secret["Properties"]["GenerateSecretString"];
+    let length = generated["PasswordLength"].as_u64().unwrap();
+    assert!(length >= portal::domain::secrets::MIN_SALT_CHARS as u64, "{length}");
+    assert_eq!(generated["ExcludePunctuation"], true, "letters and digits only: safe in an environment variable");
+    assert!(secret["Properties"]["SecretString"].is_null(), "generated, never written in the template");
+    for (name, resource) in resources(&template) {
+        if resource["Type"] == "AWS::Serverless::Function" {
+            let own = &resource["Properties"]["Environment"]["Variables"]["RATE_LIMIT_SALT"];
+            assert!(own.is_null(), "{name} must not override the generated salt");
+        }
+    }
+    for limit in ["SubmitLimitPerHour", "ReplyLimitPerHour"] {
+        let parameter = &template["Parameters"][limit];
+        assert_eq!(parameter["MaxValue"].as_u64(), Some(u64::from(portal::ratelimit::MAX_LIMIT)), "{limit}");
+    }
+}
+
+/// A typed email is one TransactWriteItems (the miss registers and a
+/// ConditionCheck on the ticket); IAM authorises each part as its own action.
+#[test]
+fn functions_that_verify_typed_emails_may_write_their_transaction() {
+    let template = template();
+    for function in ["TrackFunction", "ReplyFunction"] {
+        let statements = &template["Resources"][function]["Properties"]["Policies"][0]["Statement"];
+        let allowed = |table: &str, action: &str| {
+            statements.as_sequence().unwrap().iter().any(|s| {
+                s["Resource"]["Fn::GetAtt"][0] == table
+                    && s["Action"].as_sequence().unwrap().iter().any(|a| a.as_str() == Some(action))
+            })
+        };
+        assert!(allowed("PortalTable", "dynamodb:ConditionCheckItem"), "{function}");
+        assert!(allowed("RateLimitTable", "dynamodb:UpdateItem"), "{function}");
+    }
+}

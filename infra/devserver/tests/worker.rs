@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::SqsEvent;
 use devserver::proxy::Fault;
 use devserver::sqs_trigger::sqs_event;
+use portal::domain::client::ClientAddress;
 use portal::domain::{Agent, MessageBody, Status, Visibility, Workspace};
 use portal::worker::{Outcome, WorkError};
 use serde_json::json;
@@ -79,7 +80,10 @@ async fn round_robin_is_fair_under_concurrency_and_skips_unavailable_agents() {
                 ..Default::default()
             };
             let ticket = portal::domain::NewTicket::parse(&input).unwrap();
-            portal.submit_ticket(&demo(), ticket, &format!("10.1.0.{i}"), None).await.unwrap();
+            portal
+                .submit_ticket(&demo(), ticket, ClientAddress::from_source_ip(&format!("10.1.0.{i}")), None)
+                .await
+                .unwrap();
         });
     }
     while let Some(done) = tasks.join_next().await {

@@ -32,7 +32,9 @@ pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, 
 pub use inbox::InboxItem;
 pub use logo::{Logo, LogoFormat, LogoRef};
 pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
-pub use ticket::{Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef};
+pub use ticket::{
+    Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef, MAX_CUSTOMER_MESSAGES,
+};
 pub use token::{LinkToken, TokenPurpose};
 pub use widget_origin::WidgetOrigin;
 pub use workspace::{Workspace, WorkspaceName, WorkspaceSlug};

@@ -40,9 +40,49 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// The rate limiter's key for a client address: salted, so the table never holds an IP.
-pub fn client_key(salt: &str, ip: &str) -> String {
-    sha256_hex(format!("{salt}\u{1f}{ip}").as_bytes())
+/// Fewest characters a [`RateLimitSalt`] may have.
+pub const MIN_SALT_CHARS: usize = 32;
+
+/// The per-stack secret (`RATE_LIMIT_SALT`) mixed into every rate-limit
+/// subject before hashing: without it, a stored IPv4 hash could be reversed by
+/// trying all 2^32 addresses. Debug never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RateLimitSalt(String);
+
+impl RateLimitSalt {
+    /// A salt of at least [`MIN_SALT_CHARS`] characters; the error says how
+    /// many it has (never what they are).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let chars = raw.chars().count();
+        if chars < MIN_SALT_CHARS {
+            return Err(format!("must be at least {MIN_SALT_CHARS} characters (it has {chars})"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// A fresh random salt (256 bits, hex): the local stack's first run and
+    /// each test stack make their own.
+    pub fn generate() -> Self {
+        Self(new_link_token())
+    }
+
+    /// The secret itself, for the one place that writes it down (the local
+    /// stack's environment file).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RateLimitSalt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RateLimitSalt(<secret>)")
+    }
+}
+
+/// The rate limiter's key for a subject (a client address, a ticket): salted,
+/// so the table never holds an IP or anything that leads back to one.
+pub fn client_key(salt: &RateLimitSalt, subject: &str) -> String {
+    sha256_hex(format!("{}\u{1f}{subject}", salt.0).as_bytes())
 }
 
 #[cfg(test)]
@@ -80,8 +120,22 @@ mod tests {
 
     #[test]
     fn client_keys_hide_the_ip() {
-        let key = client_key("salt", "203.0.113.9");
+        let (salt, other) = (RateLimitSalt::generate(), RateLimitSalt::generate());
+        let key = client_key(&salt, "203.0.113.9");
         assert!(!key.contains("203"));
-        assert_ne!(key, client_key("other", "203.0.113.9"));
+        assert_eq!(key, client_key(&salt, "203.0.113.9"));
+        assert_ne!(key, client_key(&other, "203.0.113.9"));
+    }
+
+    #[test]
+    fn a_salt_is_long_and_never_shown() {
+        let short = "a".repeat(MIN_SALT_CHARS - 1);
+        assert_eq!(RateLimitSalt::parse(&short).unwrap_err(), "must be at least 32 characters (it has 31)");
+        let salt = RateLimitSalt::parse(&"s3cret".repeat(6)).unwrap();
+        assert_eq!(format!("{salt:?}"), "RateLimitSalt(<secret>)");
+        assert!(!format!("{:?}", Some(salt.clone())).contains("s3cret"));
+        let generated = RateLimitSalt::generate();
+        assert!(generated.expose().len() >= MIN_SALT_CHARS);
+        assert_ne!(generated, RateLimitSalt::generate());
     }
 }

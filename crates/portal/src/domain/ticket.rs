@@ -146,11 +146,20 @@ impl fmt::Display for Status {
     }
 }
 
+/// The most customer messages one ticket takes: past it the conversation
+/// would outgrow what a page (and a Lambda response) can carry.
+pub const MAX_CUSTOMER_MESSAGES: u32 = 1000;
+
 /// Why a customer cannot reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ReplyRefused {
     #[error("This ticket is closed and can no longer take replies. Please submit a new ticket.")]
     Closed,
+    #[error(
+        "This ticket has reached its limit of {} customer messages and can take no more. Please submit a new ticket.",
+        super::text::human_count(MAX_CUSTOMER_MESSAGES as usize)
+    )]
+    Full,
 }
 
 /// New tickets always start at Medium priority.
@@ -243,6 +252,11 @@ mod tests {
         assert_eq!(Status::Waiting.after_customer_reply(), Ok(Status::Open));
         assert_eq!(Status::Resolved.after_customer_reply(), Ok(Status::Open));
         assert_eq!(Status::Closed.after_customer_reply(), Err(ReplyRefused::Closed));
+    }
+
+    #[test]
+    fn a_full_ticket_says_how_full() {
+        assert!(ReplyRefused::Full.to_string().contains("limit of 1,000 customer messages"));
     }
 
     #[test]

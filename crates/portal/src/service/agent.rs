@@ -48,6 +48,10 @@ fn attempt(written: Result<(), TicketWriteError>) -> Result<Attempt<()>, AgentAc
         // Agent actions carry no idempotency key.
         Err(TicketWriteError::IdempotencyKeyTaken) => Err(Contended.into()),
         Err(TicketWriteError::Aws(err)) => Err(err.into()),
+        // Only customers' replies carry charges and count towards the cap.
+        Err(TicketWriteError::OverLimit(_) | TicketWriteError::Full) => {
+            Err(AwsError::unusable_answer("TransactWriteItems agent comment", "refused by a customer's limit").into())
+        }
     }
 }
 
@@ -154,7 +158,7 @@ impl Portal {
         until_fresh(move || async move {
             let ticket = self.current_ticket(slug, reference).await?;
             let keep = StatusChange { expected: ticket.status, next: ticket.status, resolution: None };
-            attempt(self.store.add_comment(slug, reference, comment_ref, &keep, None).await)
+            attempt(self.store.add_comment(slug, reference, comment_ref, &keep, None, None).await)
         })
         .await?;
         Ok(comment)

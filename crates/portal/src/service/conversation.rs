@@ -5,14 +5,15 @@ use ulid::Ulid;
 use super::retry::{until_fresh, Attempt, Contended};
 use super::Portal;
 use crate::aws::AwsError;
+use crate::domain::client::ClientAddress;
 use crate::domain::fields::normalize_email;
 use crate::domain::secrets::{constant_time_eq, sha256_hex};
 use crate::domain::{
     Author, Comment, CustomerView, EventKind, IdempotencyKey, MessageBody, PortalEvent, ReplyRefused, Ticket,
-    TicketRef, Visibility, Workspace, WorkspaceSlug,
+    TicketRef, Visibility, Workspace, WorkspaceSlug, MAX_CUSTOMER_MESSAGES,
 };
-use crate::ratelimit::{Admission, Limit};
-use crate::store::{reply_idempotency_scope, StatusChange, TicketWriteError};
+use crate::ratelimit::{Limit, OverLimit, Subject};
+use crate::store::{reply_idempotency_scope, CustomerReply, StatusChange, TicketWriteError, TypedEmail};
 
 /// Why a customer cannot see a ticket. `NotFound` covers an unknown workspace,
 /// an unknown ticket and a wrong email alike.
@@ -20,8 +21,13 @@ use crate::store::{reply_idempotency_scope, StatusChange, TicketWriteError};
 pub enum LookupError {
     #[error("no ticket with that reference and email")]
     NotFound,
+    /// This client address has used up its misses.
     #[error("too many failed attempts")]
     RateLimited { retry_after_secs: u64 },
+    /// The ticket has used up its misses, from whatever addresses: typed
+    /// emails wait, for everyone alike; a private link still opens it.
+    #[error("too many failed attempts on this ticket")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error(transparent)]
     Unavailable(#[from] AwsError),
 }
@@ -30,8 +36,13 @@ pub enum LookupError {
 pub enum ReplyError {
     #[error(transparent)]
     Lookup(#[from] LookupError),
+    /// Closed, or full.
     #[error(transparent)]
     Refused(ReplyRefused),
+    /// Over a reply limit: nothing was added. The verified ticket comes
+    /// along, so the form can be shown again with the message in it.
+    #[error("too many replies")]
+    RateLimited { retry_after_secs: u64, ticket: Box<(Workspace, CustomerView)> },
     #[error("idempotency key reused for a different reply")]
     IdempotencyConflict,
     /// The ticket kept changing under the reply (agents at work): try again.
@@ -71,55 +82,56 @@ enum Replied {
 }
 
 impl Portal {
-    fn lookup_limits(&self) -> Limit {
-        Limit::failed_lookups_per_client(self.config.lookup_limit)
-    }
-
-    fn ticket_limits(&self) -> Limit {
-        Limit::failed_lookups_per_ticket(self.config.lookup_limit)
-    }
-
-    /// Reads the ticket and checks `email` against it. One sequential round
-    /// trip when it matches: the workspace, the ticket with its conversation and
-    /// both failed-attempt counters are read in parallel. Every way of not
-    /// matching does the same work and answers the same.
+    /// Reads the ticket and checks the typed `email` against it, counting a
+    /// miss before anything is compared. One sequential round trip: the
+    /// workspace and the ticket with its conversation are read alongside one
+    /// transaction that charges the client's and the ticket's miss registers
+    /// unless the database finds the email is the ticket's (which cancels
+    /// it, so the owner's own lookups cost nothing). A full register refuses
+    /// the attempt before any answer exists. Every way of not matching does
+    /// the same work and answers the same.
     async fn verify(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
         email: &str,
-        client_ip: &str,
+        client: ClientAddress,
     ) -> Result<Verified, LookupError> {
-        let ticket_subject = format!("{slug}/{reference}");
-        let (workspace, found, by_client, by_ticket) = tokio::join!(
+        let typed = normalize_email(email);
+        let per_ticket = Limit::failed_lookups_per_ticket(self.config.lookup_limit);
+        let misses = [
+            self.limiter
+                .charge(Limit::failed_lookups_per_client(self.config.lookup_limit), &Subject::Client(client))?,
+            self.limiter.charge(per_ticket, &Subject::Ticket(slug, reference))?,
+        ];
+        let (workspace, found, checked) = tokio::join!(
             self.store.get_workspace(slug),
             self.store.ticket_with_comments(slug, reference),
-            self.limiter.check(self.lookup_limits(), client_ip),
-            self.limiter.check(self.ticket_limits(), &ticket_subject),
+            self.store.check_typed_email(slug, reference, &typed, &misses),
         );
-        for admission in [by_client?, by_ticket?] {
-            if let Admission::Limited { retry_after_secs } = admission {
-                return Err(LookupError::RateLimited { retry_after_secs });
+        match checked? {
+            TypedEmail::OverLimit(refusals) => {
+                let ticket_wide = refusals.iter().find(|r| r.limit == per_ticket);
+                let retry_after_secs = OverLimit::longest(&refusals).map_or(1, |r| r.retry_after_secs);
+                Err(match ticket_wide {
+                    Some(_) => LookupError::TooManyAttempts { retry_after_secs },
+                    None => LookupError::RateLimited { retry_after_secs },
+                })
             }
-        }
-        let (workspace, found) = (workspace?, found?);
-        let typed = normalize_email(email);
-        // Compare against something even when there is no ticket, so a miss
-        // costs what a wrong address costs.
-        let owner = found.as_ref().map(|(t, _)| t.email_normalized.as_str()).unwrap_or("no ticket\u{0}");
-        let matches = constant_time_eq(&typed, owner);
-        match (workspace, found) {
-            (Some(workspace), Some((ticket, comments))) if matches => Ok(Verified { workspace, ticket, comments }),
-            _ => {
-                let (a, b) = tokio::join!(
-                    self.limiter.admit(self.lookup_limits(), client_ip),
-                    self.limiter.admit(self.ticket_limits(), &ticket_subject),
-                );
-                a?;
-                b?;
+            TypedEmail::Miss => {
                 tracing::info!(workspace = %slug, reference = %reference, "ticket lookup did not match");
                 Err(LookupError::NotFound)
             }
+            TypedEmail::Matches => match (workspace?, found?) {
+                // The database said "match"; the ticket read must agree.
+                (Some(workspace), Some((ticket, comments))) if constant_time_eq(&typed, &ticket.email_normalized) => {
+                    Ok(Verified { workspace, ticket, comments })
+                }
+                _ => {
+                    tracing::warn!(workspace = %slug, reference = %reference, "typed email matched, yet the read ticket differs");
+                    Err(LookupError::NotFound)
+                }
+            },
         }
     }
 
@@ -129,23 +141,26 @@ impl Portal {
         slug: &WorkspaceSlug,
         reference: TicketRef,
         email: &str,
-        client_ip: &str,
+        client: ClientAddress,
     ) -> Result<(Workspace, CustomerView), LookupError> {
-        let verified = self.verify(slug, reference, email, client_ip).await?;
+        let verified = self.verify(slug, reference, email, client).await?;
         Ok((verified.workspace, CustomerView::new(verified.ticket, verified.comments)))
     }
 
     /// Adds the customer's public reply, reopening a Resolved or Waiting ticket
     /// in the same transaction. Two sequential round trips: the verified read,
-    /// then the write together with the "customer replied" message. A retry with
-    /// the same idempotency key adds nothing and answers like the first.
+    /// then the write together with the "customer replied" message. The write
+    /// also charges the reply limits (per client address, per ticket) and
+    /// counts one of the ticket's [`MAX_CUSTOMER_MESSAGES`], so a refused
+    /// reply writes nothing. A retry with the same idempotency key adds
+    /// nothing and answers like the first.
     pub async fn reply_as_customer(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
         email: &str,
         message: MessageBody,
-        client_ip: &str,
+        client: ClientAddress,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<ReplyReceipt, ReplyError> {
         let fingerprint = sha256_hex(message.as_str().as_bytes());
@@ -155,8 +170,7 @@ impl Portal {
         let (message_ref, comment_id_ref, event_ref) = (&message, &comment_id, &event);
         let idempotency = scoped_key.as_deref().map(|k| (k, fingerprint.as_str()));
         let replied = until_fresh::<_, ReplyError, _>(move || async move {
-            let Verified { workspace, mut ticket, mut comments } =
-                self.verify(slug, reference, email, client_ip).await?;
+            let Verified { workspace, mut ticket, mut comments } = self.verify(slug, reference, email, client).await?;
             let next = ticket.status.after_customer_reply().map_err(ReplyError::Refused)?;
             let comment = Comment {
                 id: comment_id_ref.clone(),
@@ -166,8 +180,16 @@ impl Portal {
                 created_at: self.clock.now_unix(),
             };
             let change = StatusChange { expected: ticket.status, next, resolution: None };
+            let charges = [
+                self.limiter.charge(Limit::replies_per_client(self.config.reply_limit_per_hour), &Subject::Client(client))?,
+                self.limiter.charge(
+                    Limit::replies_per_ticket(self.config.ticket_reply_limit_per_hour),
+                    &Subject::Ticket(slug, reference),
+                )?,
+            ];
+            let customer = CustomerReply { charges: &charges, max_messages: MAX_CUSTOMER_MESSAGES };
             let (written, sent) = tokio::join!(
-                self.store.add_comment(slug, reference, &comment, &change, idempotency),
+                self.store.add_comment(slug, reference, &comment, &change, idempotency, Some(customer)),
                 self.queue.publish(event_ref)
             );
             match written {
@@ -183,6 +205,12 @@ impl Portal {
                 }
                 Err(TicketWriteError::Stale) => Ok(Attempt::Stale),
                 Err(TicketWriteError::IdempotencyKeyTaken) => Ok(Attempt::Done(Replied::KeyTaken)),
+                Err(TicketWriteError::Full) => Err(ReplyError::Refused(ReplyRefused::Full)),
+                Err(TicketWriteError::OverLimit(over)) => {
+                    tracing::info!(workspace = %slug, reference = %reference, scope = over.limit.scope, "reply over the limit");
+                    let ticket = Box::new((workspace, CustomerView::new(ticket, comments)));
+                    Err(ReplyError::RateLimited { retry_after_secs: over.retry_after_secs, ticket })
+                }
                 Err(TicketWriteError::Aws(err)) => Err(err.into()),
             }
         })
@@ -191,7 +219,7 @@ impl Portal {
             Replied::Added(receipt) => Ok(*receipt),
             Replied::KeyTaken => {
                 let key = scoped_key.as_deref().unwrap_or_default();
-                self.replay_reply(slug, reference, key, &fingerprint, email, client_ip).await
+                self.replay_reply(slug, reference, key, &fingerprint, email, client).await
             }
         }
     }
@@ -203,7 +231,7 @@ impl Portal {
         scoped_key: &str,
         fingerprint: &str,
         email: &str,
-        client_ip: &str,
+        client: ClientAddress,
     ) -> Result<ReplyReceipt, ReplyError> {
         let record =
             self.store.find_idempotent(slug, scoped_key).await?.ok_or(ReplyError::IdempotencyRecordVanished)?;
@@ -213,7 +241,7 @@ impl Portal {
         // The first attempt may have failed to queue its message: send it again.
         let event = PortalEvent::new(EventKind::CustomerReplied, slug.clone(), reference, &record.id);
         self.queue.publish(&event).await?;
-        let (workspace, view) = self.lookup_ticket(slug, reference, email, client_ip).await?;
+        let (workspace, view) = self.lookup_ticket(slug, reference, email, client).await?;
         Ok(ReplyReceipt { workspace, view, comment_id: record.id })
     }
 }

@@ -56,7 +56,7 @@ impl Portal {
     pub fn with_clock(config: Config, clients: AwsClients, clock: Clock) -> Self {
         Self {
             store: Store::new(clients.dynamodb.clone(), &config.table).with_clock(clock.clone()),
-            limiter: RateLimiter::new(clients.dynamodb, &config.rate_limit_table, &config.rate_limit_salt)
+            limiter: RateLimiter::new(clients.dynamodb, &config.rate_limit_table, config.rate_limit_salt.clone())
                 .with_clock(clock.clone()),
             queue: EventQueue::new(clients.sqs, &config.queue_url),
             mailer: config.mail_from.as_ref().zip(clients.ses).map(|(from, ses)| Mailer::new(ses, from)),
@@ -66,9 +66,17 @@ impl Portal {
         }
     }
 
-    /// Reads the configuration and builds the SDK clients from the environment.
+    /// Reads a function's configuration (`RATE_LIMIT_SALT` included) and
+    /// builds the SDK clients from the environment.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
+        Ok(Self::new(config, AwsClients::from_env().await))
+    }
+
+    /// [`Portal::from_env`] for `portalctl`, which limits nothing and so
+    /// starts without `RATE_LIMIT_SALT`.
+    pub async fn for_operator_from_env() -> Result<Self, ConfigError> {
+        let config = Config::for_operator_from_env()?;
         Ok(Self::new(config, AwsClients::from_env().await))
     }
 

@@ -4,13 +4,14 @@ use ulid::Ulid;
 
 use super::Portal;
 use crate::aws::AwsError;
+use crate::domain::client::ClientAddress;
 use crate::domain::origin::{Cors, RequestOrigin};
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
     Channel, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef, Workspace,
     WorkspaceSlug,
 };
-use crate::ratelimit::{Admission, Limit};
+use crate::ratelimit::{Admission, Limit, Subject};
 use crate::store::{keys, CreateTicketError, IdempotencyRecord};
 
 /// What a successful submission returns, first time or replayed.
@@ -56,10 +57,10 @@ impl Portal {
         &self,
         slug: &WorkspaceSlug,
         new: NewTicket,
-        client_ip: &str,
+        client: ClientAddress,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<Receipt, SubmitError> {
-        self.submit_ticket_from(slug, new, client_ip, idempotency_key, &RequestOrigin::default()).await
+        self.submit_ticket_from(slug, new, client, idempotency_key, &RequestOrigin::default()).await
     }
 
     /// [`Portal::submit_ticket`] for a request whose headers say where it comes
@@ -68,18 +69,21 @@ impl Portal {
     /// The workspace is read in the first round trip, beside the rate limiter
     /// and the idempotency lookup, so the check adds no sequential round trip;
     /// a refused request may still have counted against its client's limit.
+    /// A replay (a known idempotency key) is admitted like any submission: it
+    /// counts, and over the limit it is refused too.
     pub async fn submit_ticket_from(
         &self,
         slug: &WorkspaceSlug,
         new: NewTicket,
-        client_ip: &str,
+        client: ClientAddress,
         idempotency_key: Option<&IdempotencyKey>,
         origin: &RequestOrigin,
     ) -> Result<Receipt, SubmitError> {
         let fingerprint = new.fingerprint();
         let limit = Limit::submissions(self.config.submit_limit_per_hour);
+        let subject = Subject::Client(client);
         let (admission, earlier, cors) = tokio::join!(
-            self.limiter.admit(limit, client_ip),
+            self.limiter.admit(limit, &subject),
             async {
                 match idempotency_key {
                     Some(k) => self.store.find_idempotent(slug, k.as_str()).await,
@@ -100,11 +104,11 @@ impl Portal {
             Some(Some(Cors::Refused)) => return Err(SubmitError::OriginNotAllowed),
             Some(Some(Cors::Allowed(_) | Cors::NotNeeded)) | None => {}
         }
-        if let Some(earlier) = earlier? {
-            return self.replay(slug, &fingerprint, earlier).await;
-        }
         if let Admission::Limited { retry_after_secs } = admission? {
             return Err(SubmitError::RateLimited { retry_after_secs });
+        }
+        if let Some(earlier) = earlier? {
+            return self.replay(slug, &fingerprint, earlier).await;
         }
         let (workspace, reference) = self.store.take_ticket_number(slug).await?.ok_or(SubmitError::UnknownWorkspace)?;
         let ticket = new_ticket_record(&workspace, reference, new, self.clock.now_unix());

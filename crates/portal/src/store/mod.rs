@@ -21,13 +21,14 @@ use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
 use crate::domain::time::Clock;
+pub use conversation::CustomerReply;
 use dynamo::s;
 pub use dynamo::Item;
 pub use idempotency::{reply_idempotency_scope, IdempotencyRecord, IDEMPOTENCY_TTL_SECS};
 use keys::{PK, SK};
 pub use ledger::{Claim, STALE_CLAIM_SECS};
 pub use logo::StoredLogo;
-pub use ticket::{CreateTicketError, StatusChange, TicketWriteError};
+pub use ticket::{CreateTicketError, StatusChange, TicketWriteError, TypedEmail};
 
 /// The portal table.
 #[derive(Clone, Debug)]

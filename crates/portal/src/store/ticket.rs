@@ -1,7 +1,7 @@
 //! Ticket items: creating one (with its contact and idempotency record),
 //! reading, listing, status changes and assignment.
 
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, Update};
 
 use super::dynamo::{attribute, conditional, from_item, key, n, s, to_item, Item};
 use super::idempotency::IdempotencyRecord;
@@ -10,6 +10,13 @@ use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{Agent, Resolution, Status, Ticket, TicketRef, WorkspaceSlug};
+use crate::ratelimit::{Charge, OverLimit};
+
+/// The ticket attribute holding the normalised email (`Ticket::email_normalized`).
+const EMAIL_NORMALIZED: &str = "emailNormalized";
+/// How many customer messages the ticket holds; counted by each reply, and
+/// kept on the item only (the domain reads the cap, not the count).
+pub(super) const CUSTOMER_MESSAGES: &str = "customerMessages";
 
 /// How a ticket's status changes (alone, or along with a new comment).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +35,12 @@ pub enum TicketWriteError {
     /// The idempotency key was used already.
     #[error("idempotency key already used")]
     IdempotencyKeyTaken,
+    /// A limit charged with the write refused it (the longest wait).
+    #[error("over the limit")]
+    OverLimit(OverLimit),
+    /// The ticket holds as many customer messages as it may.
+    #[error("the ticket takes no more messages")]
+    Full,
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
@@ -39,6 +52,24 @@ pub enum CreateTicketError {
     IdempotencyKeyTaken,
     #[error(transparent)]
     Aws(#[from] AwsError),
+}
+
+/// What a typed email came to, decided by the database before any compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypedEmail {
+    /// Not the ticket's email, or no such ticket: counted as a miss.
+    Miss,
+    /// The ticket's email: nothing was counted.
+    Matches,
+    /// A miss register is full: nothing was counted or compared.
+    OverLimit(Vec<OverLimit>),
+}
+
+/// The parts of the typed-email transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TypedEmailPart {
+    Miss(usize),
+    Ticket,
 }
 
 /// The parts of a new ticket's transaction.
@@ -82,6 +113,50 @@ impl Store {
                 "the ticket number was taken already",
             )
             .into()),
+        }
+    }
+
+    /// Counts a typed email as a miss, in one transaction, unless it is the
+    /// ticket's: every register in `misses` takes one more admission, and a
+    /// ConditionCheck on the ticket holds only if the ticket is missing or its
+    /// email differs. A match cancels the transaction, so it counts nothing;
+    /// a full register cancels it too, so a refused attempt learns nothing.
+    /// The registers come first: they are judged even if the database stopped
+    /// at the first failing condition.
+    pub async fn check_typed_email(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        typed_normalized: &str,
+        misses: &[Charge],
+    ) -> Result<TypedEmail, AwsError> {
+        const OPERATION: &str = "TransactWriteItems typed email";
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(ticket_pk(slug, reference), TICKET_SK)))
+            .condition_expression("attribute_not_exists(#pk) OR #email <> :typed")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#email", EMAIL_NORMALIZED)
+            .expression_attribute_values(":typed", s(typed_normalized))
+            .build()
+            .map_err(|e| AwsError::new(OPERATION, e))?;
+        let mut transaction = Transaction::new(OPERATION);
+        for (i, charge) in misses.iter().enumerate() {
+            transaction.charge(TypedEmailPart::Miss(i), charge);
+        }
+        transaction.check(TypedEmailPart::Ticket, check);
+        match transaction.send(&self.client).await? {
+            Ok(()) => Ok(TypedEmail::Miss),
+            Err(refused) => {
+                let over = refused.over_limits(misses, TypedEmailPart::Miss);
+                if !over.is_empty() {
+                    Ok(TypedEmail::OverLimit(over))
+                } else if refused.contains(TypedEmailPart::Ticket) {
+                    Ok(TypedEmail::Matches)
+                } else {
+                    Err(AwsError::unusable_answer(OPERATION, "cancelled without naming a part"))
+                }
+            }
         }
     }
 
@@ -132,14 +207,14 @@ impl Store {
         reference: TicketRef,
         change: &StatusChange,
     ) -> Result<(), TicketWriteError> {
-        let update = self.status_update(&ticket_pk(slug, reference), change, self.clock.now_unix())?;
+        let update = self.status_update(&ticket_pk(slug, reference), change, self.clock.now_unix(), None)?;
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(update.key))
             .update_expression(update.update_expression)
-            .condition_expression(update.condition_expression.unwrap_or_default())
+            .set_condition_expression(update.condition_expression)
             .set_expression_attribute_names(update.expression_attribute_names)
             .set_expression_attribute_values(update.expression_attribute_values)
             .send()
@@ -151,12 +226,21 @@ impl Store {
     }
 
     /// The update of a ticket's status, conditional on it being unchanged since read.
-    pub(super) fn status_update(&self, pk: &str, change: &StatusChange, now: i64) -> Result<Update, AwsError> {
+    /// With `count_customer_message` = `Some(max)` it also counts one more
+    /// customer message, only while the ticket holds fewer than `max`, and a
+    /// refusal carries the old item (so it tells a full ticket from a changed one).
+    pub(super) fn status_update(
+        &self,
+        pk: &str,
+        change: &StatusChange,
+        now: i64,
+        count_customer_message: Option<u32>,
+    ) -> Result<Update, AwsError> {
         let mut expression = String::from("SET #status = :next, updatedAt = :now");
+        let mut condition = String::from("#status = :expected");
         let mut builder = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(pk, TICKET_SK)))
-            .condition_expression("#status = :expected")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":expected", attribute(&change.expected, "serialize status")?)
             .expression_attribute_values(":next", attribute(&change.next, "serialize status")?)
@@ -166,7 +250,20 @@ impl Store {
             builder =
                 builder.expression_attribute_values(":resolution", attribute(resolution, "serialize resolution")?);
         }
-        builder.update_expression(expression).build().map_err(|e| AwsError::new("build status update", e))
+        if let Some(max) = count_customer_message {
+            expression.push_str(" ADD #messages :one");
+            condition.push_str(" AND (attribute_not_exists(#messages) OR #messages < :max_messages)");
+            builder = builder
+                .expression_attribute_names("#messages", CUSTOMER_MESSAGES)
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":max_messages", n(max))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        }
+        builder
+            .update_expression(expression)
+            .condition_expression(condition)
+            .build()
+            .map_err(|e| AwsError::new("build status update", e))
     }
 
     /// Sets the ticket's assignee; false if there is no such ticket.
@@ -212,5 +309,17 @@ impl Store {
             ("UpdateItem assignee", request.condition_expression("attribute_exists(#pk)"))
         };
         Ok(conditional(operation, request.send().await)?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_typed_email_check_names_the_stored_attribute() {
+        let item: Item = serde_dynamo::to_item(crate::domain::test_support::ticket()).unwrap();
+        assert_eq!(item.get(EMAIL_NORMALIZED), Some(&s("ann@example.com")));
+        assert!(!item.contains_key(CUSTOMER_MESSAGES), "the count lives on the item only");
     }
 }

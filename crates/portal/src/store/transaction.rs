@@ -20,6 +20,7 @@ use rand::Rng;
 
 use super::dynamo::Item;
 use crate::aws::AwsError;
+use crate::ratelimit::{Charge, OverLimit};
 
 /// DynamoDB's cap on the items of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -54,9 +55,14 @@ impl<P: Copy + PartialEq> Refused<P> {
     }
 
     /// The stored item of a refused part, when it asked for it and it existed.
-    #[allow(dead_code)] // the limits charged alongside writes read it (next commits)
     pub fn item(&self, part: P) -> Option<&Item> {
         self.parts.iter().find(|(p, _)| *p == part).and_then(|(_, item)| item.as_ref())
+    }
+
+    /// The charges (added as `part(i)` for `charges[i]`) that were refused,
+    /// each with its limit and when it takes one more.
+    pub fn over_limits(&self, charges: &[Charge], part: impl Fn(usize) -> P) -> Vec<OverLimit> {
+        (0..charges.len()).filter(|i| self.contains(part(*i))).map(|i| charges[i].refused(self.item(part(i)))).collect()
     }
 }
 
@@ -84,9 +90,14 @@ impl<P: Copy + PartialEq> Transaction<P> {
         self.push(part, TransactWriteItem::builder().update(update).build())
     }
 
-    #[allow(dead_code)] // the typed-email checks use it (next commits)
     pub fn check(&mut self, part: P, check: ConditionCheck) -> &mut Self {
         self.push(part, TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// Adds `charge`'s register update under `part`: the limit is counted only
+    /// if the whole transaction is written.
+    pub fn charge(&mut self, part: P, charge: &Charge) -> &mut Self {
+        self.update(part, charge.update())
     }
 
     /// Writes every part or none. `Ok(Err(refused))` when conditions did not

@@ -133,12 +133,10 @@ impl Failure {
         self.with_retry_after(respond::html(self.status(), html))
     }
 
-    fn with_retry_after(&self, mut response: Response<Body>) -> Response<Body> {
-        if let Failure::RateLimited { retry_after_secs } = self {
-            if let Ok(value) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(http::header::RETRY_AFTER, value);
-            }
+    fn with_retry_after(&self, response: Response<Body>) -> Response<Body> {
+        match self {
+            Failure::RateLimited { retry_after_secs } => respond::with_retry_after(response, *retry_after_secs),
+            _ => response,
         }
-        response
     }
 }

@@ -6,7 +6,7 @@ use super::respond::STYLESHEET;
 use crate::domain::fields::{
     MAX_CSAT_COMMENT_CHARS, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS,
 };
-use crate::domain::text::human_count;
+use crate::domain::text::{human_count, human_duration};
 use crate::domain::time::human;
 use crate::domain::{
     CustomerView, FieldErrors, Resolution, SubmissionInput, Ticket, TicketRef, TicketType, Workspace, WorkspaceSlug,
@@ -118,7 +118,7 @@ macro_rules! framed {
     };
 }
 
-framed!(MessagePage<'_>, SubmitForm<'_>, SubmitDone, TrackPrompt<'_>, TicketView<'_>, CsatForm<'_>);
+framed!(MessagePage<'_>, SubmitForm<'_>, SubmitDone, TrackPrompt<'_>, TooManyAttempts, TicketView<'_>, CsatForm<'_>);
 
 fn render(template: &impl Framed) -> Page {
     match template.render() {
@@ -244,6 +244,29 @@ pub fn track_prompt(
         submit_url: links.submit_path(slug),
         email,
         error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "too_many_attempts.html")]
+struct TooManyAttempts {
+    layout: Layout,
+    limits: FieldLimits,
+    wait: String,
+    action: String,
+    submit_url: String,
+}
+
+/// A ticket whose typed-email misses are used up: the same page for every
+/// address and every email typed (the frame is neutral, as for a miss), with
+/// the form that asks for a private link instead.
+pub fn too_many_attempts(links: &Links, slug: &WorkspaceSlug, retry_after_secs: u64) -> Page {
+    render(&TooManyAttempts {
+        layout: Layout::neutral().titled("Too many attempts"),
+        limits: FieldLimits::new(),
+        wait: human_duration(retry_after_secs),
+        action: links.access_path(slug),
+        submit_url: links.submit_path(slug),
     })
 }
 
@@ -388,6 +411,17 @@ mod tests {
         assert!(html.contains(r#"aria-describedby="email-hint email-error""#));
         assert!(html.contains(r#"id="email-error""#));
         assert!(html.contains(r#"value="KEY12345""#));
+    }
+
+    #[test]
+    fn too_many_attempts_offers_a_link_and_nothing_of_the_ticket() {
+        let slug = WorkspaceSlug::parse("demo").unwrap();
+        let page = too_many_attempts(&links(), &slug, 600);
+        assert!(page.contains(r#"<form method="post" action="/portal/demo/access" novalidate>"#), "{page}");
+        assert!(page.contains(r#"name="email" value="""#));
+        assert!(page.contains("about 10 minutes"), "{page}");
+        assert!(page.contains(">Email me a link<"));
+        assert_eq!(page, too_many_attempts(&links(), &slug, 600), "the same bytes every time");
     }
 
     #[test]

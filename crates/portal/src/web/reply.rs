@@ -7,10 +7,11 @@ use serde::Deserialize;
 use super::api::ReplyAdded;
 use super::origin::refuse_cross_site_form;
 use super::pages::{self, Layout, ReplyFormState};
-use super::request::{self, client_ip};
+use super::request::{self, client_address};
 use super::routes::{Action, Function};
 use super::track::{lookup_failure, lookup_failure_page, parse_params};
 use super::{layout_of, respond, route_for, unavailable, unrouted, Failure};
+use crate::domain::text::human_duration;
 use crate::domain::{FieldErrors, IdempotencyKey, MessageBody, ReplyRefused, TicketRef, WorkspaceSlug};
 use crate::service::ReplyError;
 use crate::Portal;
@@ -30,8 +31,13 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
     }
 }
 
-fn closed_failure(refused: ReplyRefused) -> Failure {
-    Failure::Conflict { code: "ticket_closed", message: refused.to_string() }
+/// A closed or full ticket: 409, with the page's heading.
+fn refused_failure(refused: ReplyRefused) -> (Failure, &'static str) {
+    let (code, heading) = match refused {
+        ReplyRefused::Closed => ("ticket_closed", "This ticket is closed"),
+        ReplyRefused::Full => ("ticket_full", "This ticket is full"),
+    };
+    (Failure::Conflict { code, message: refused.to_string() }, heading)
 }
 
 /// Agents kept changing the ticket under the reply: nothing was added.
@@ -41,6 +47,14 @@ fn changed() -> Failure {
         message: "The ticket changed while your reply was being added, so it was not added. Please send it again."
             .into(),
     }
+}
+
+/// What the reply form says over the reply limit, beside the kept message.
+fn reply_wait(retry_after_secs: u64) -> String {
+    format!(
+        "You have sent a lot of replies in a short time, so this one was not sent. Please wait about {} and send it again.",
+        human_duration(retry_after_secs)
+    )
 }
 
 fn conflict() -> Failure {
@@ -58,12 +72,12 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
     let email = form.get("email");
     let raw_message = form.get("message");
     let key = IdempotencyKey::parse(form.get("idempotency_key")).unwrap_or_else(IdempotencyKey::generate);
-    let ip = client_ip(req);
+    let client = client_address(req);
     let message = match MessageBody::parse_required(raw_message, "message") {
         Ok(message) => message,
         Err(problem) => {
             // Show the ticket again with the message kept and the problem beside it.
-            return match portal.lookup_ticket(slug, reference, email, &ip).await {
+            return match portal.lookup_ticket(slug, reference, email, client).await {
                 Ok((workspace, view)) => {
                     let state = ReplyFormState {
                         email,
@@ -81,7 +95,7 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             };
         }
     };
-    match portal.reply_as_customer(slug, reference, email, message, &ip, Some(&key)).await {
+    match portal.reply_as_customer(slug, reference, email, message, client, Some(&key)).await {
         Ok(receipt) => {
             let next_key = IdempotencyKey::generate();
             let state = ReplyFormState {
@@ -96,14 +110,30 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Err(ReplyError::Lookup(err)) => lookup_failure_page(portal, err, slug, reference, email),
         Err(ReplyError::Refused(refused)) => {
             let layout = layout_of(portal, slug).await;
-            let failure = closed_failure(refused);
+            let (failure, heading) = refused_failure(refused);
             let html = pages::message_page(
-                layout.titled("This ticket is closed"),
-                "This ticket is closed",
+                layout.titled(heading),
+                heading,
                 &failure.message(),
                 Some((&portal.links().submit_path(slug), "Submit a new ticket")),
             );
             respond::html(failure.status(), html)
+        }
+        Err(ReplyError::RateLimited { retry_after_secs, ticket }) => {
+            // The ticket again, with the message kept in the form (and the
+            // same key, since nothing was added) and the wait beside it.
+            let (workspace, view) = *ticket;
+            let failure = Failure::RateLimited { retry_after_secs };
+            let wait = reply_wait(retry_after_secs);
+            let state = ReplyFormState {
+                email,
+                idempotency_key: key.as_str(),
+                message: raw_message,
+                message_error: Some(&wait),
+                notice: None,
+            };
+            let page = respond::html(failure.status(), pages::ticket_view(portal.links(), &workspace, &view, state));
+            respond::with_retry_after(page, retry_after_secs)
         }
         Err(ReplyError::IdempotencyConflict) => conflict().to_page(Layout::neutral()),
         Err(ReplyError::Contended(_)) => changed().to_page(layout_of(portal, slug).await),
@@ -141,13 +171,14 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             return Failure::Invalid(errors).to_json();
         }
     };
-    match portal.reply_as_customer(slug, reference, &body.email, message, &client_ip(req), key.as_ref()).await {
+    match portal.reply_as_customer(slug, reference, &body.email, message, client_address(req), key.as_ref()).await {
         Ok(receipt) => respond::json(
             StatusCode::CREATED,
             &ReplyAdded { comment_id: receipt.comment_id, reference, status: receipt.view.ticket.status },
         ),
         Err(ReplyError::Lookup(err)) => lookup_failure(err).to_json(),
-        Err(ReplyError::Refused(refused)) => closed_failure(refused).to_json(),
+        Err(ReplyError::Refused(refused)) => refused_failure(refused).0.to_json(),
+        Err(ReplyError::RateLimited { retry_after_secs, .. }) => Failure::RateLimited { retry_after_secs }.to_json(),
         Err(ReplyError::IdempotencyConflict) => conflict().to_json(),
         Err(ReplyError::Contended(_)) => changed().to_json(),
         Err(err @ ReplyError::IdempotencyRecordVanished) => unavailable(&err).to_json(),

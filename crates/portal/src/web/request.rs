@@ -8,20 +8,21 @@ use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use super::failure::Failure;
+use crate::domain::client::ClientAddress;
 
 /// Largest body we read. A full form with a 5,000-character description of
 /// four-byte characters, percent-encoded, is about 60 KB.
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
-/// The address of the TCP peer as API Gateway (or the dev server) recorded it.
-/// Headers such as X-Forwarded-For are client-controlled and never consulted.
-pub fn client_ip(req: &Request) -> String {
+/// The client the rate limits count: the TCP peer as API Gateway (or the dev
+/// server) recorded it, an IPv6 client per /64. Headers such as
+/// X-Forwarded-For are client-controlled and never consulted.
+pub fn client_address(req: &Request) -> ClientAddress {
     match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref(),
         _ => None,
     }
-    .filter(|ip| !ip.is_empty())
-    .unwrap_or_else(|| "unknown".into())
+    .map_or(ClientAddress::Unknown, ClientAddress::from_source_ip)
 }
 
 fn body_bytes(req: &Request) -> &[u8] {

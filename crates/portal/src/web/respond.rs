@@ -73,6 +73,12 @@ pub fn asset(content_type: &'static str, body: Body, cache_control: &'static str
     response
 }
 
+/// Adds `Retry-After` (seconds) to a 429 or 503 answer.
+pub fn with_retry_after(mut response: Response<Body>, retry_after_secs: u64) -> Response<Body> {
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
+
 /// A response with no body (CORS preflight).
 pub fn empty(status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::Empty);

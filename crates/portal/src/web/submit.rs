@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::api::{Received, SubmitReceipt};
 use super::origin::{allow_origin, refuse_cross_site_form, request_origin, under_cors, vary_origin};
 use super::pages::{self, Layout};
-use super::request::{self, client_ip};
+use super::request::{self, client_address};
 use super::routes::{Action, Function};
 use super::{known_workspace, layout_of, respond, route_for, unavailable, unrouted, widget, Failure};
 use crate::domain::{FieldErrors, IdempotencyKey, NewTicket, SubmissionInput, Workspace, WorkspaceSlug};
@@ -87,7 +87,7 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
             };
         }
     };
-    match portal.submit_ticket(slug, ticket, &client_ip(req), Some(&key)).await {
+    match portal.submit_ticket(slug, ticket, client_address(req), Some(&key)).await {
         Ok(receipt) => {
             respond::html(StatusCode::OK, pages::submit_done(portal.links(), &receipt.workspace, receipt.reference))
         }
@@ -197,7 +197,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
         }
     };
     let (response, origin_checked) =
-        match portal.submit_ticket_from(slug, ticket, &client_ip(req), key.as_ref(), &origin).await {
+        match portal.submit_ticket_from(slug, ticket, client_address(req), key.as_ref(), &origin).await {
             Ok(receipt) => (respond::json(StatusCode::CREATED, &receipt_json(portal, &receipt)), true),
             // These come after the origin check passed.
             Err(err @ (SubmitError::RateLimited { .. } | SubmitError::IdempotencyConflict)) => {

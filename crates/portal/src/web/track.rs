@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::api::TicketView;
 use super::origin::refuse_cross_site_form;
 use super::pages::{self, Layout, ReplyFormState};
-use super::request::{self, client_ip};
+use super::request::{self, client_address};
 use super::routes::{Action, Function, Params};
 use super::{respond, route_for, unavailable, unrouted, Failure};
 use crate::domain::{IdempotencyKey, TicketRef, WorkspaceSlug};
@@ -67,6 +67,13 @@ pub fn lookup_failure_page(
         LookupError::RateLimited { retry_after_secs } => {
             Failure::RateLimited { retry_after_secs }.to_page(Layout::neutral())
         }
+        LookupError::TooManyAttempts { retry_after_secs } => {
+            let page = respond::html(
+                StatusCode::TOO_MANY_REQUESTS,
+                pages::too_many_attempts(portal.links(), slug, retry_after_secs),
+            );
+            respond::with_retry_after(page, retry_after_secs)
+        }
         LookupError::Unavailable(err) => unavailable(&err).to_page(Layout::neutral()),
     }
 }
@@ -75,7 +82,9 @@ pub fn lookup_failure_page(
 pub fn lookup_failure(err: LookupError) -> Failure {
     match err {
         LookupError::NotFound => Failure::NotFound,
-        LookupError::RateLimited { retry_after_secs } => Failure::RateLimited { retry_after_secs },
+        LookupError::RateLimited { retry_after_secs } | LookupError::TooManyAttempts { retry_after_secs } => {
+            Failure::RateLimited { retry_after_secs }
+        }
         LookupError::Unavailable(err) => unavailable(&err),
     }
 }
@@ -86,7 +95,7 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Err(failure) => return failure.to_page(Layout::neutral()),
     };
     let email = form.get("email");
-    match portal.lookup_ticket(slug, reference, email, &client_ip(req)).await {
+    match portal.lookup_ticket(slug, reference, email, client_address(req)).await {
         Ok((workspace, view)) => {
             let key = IdempotencyKey::generate();
             let state =
@@ -108,7 +117,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Ok(body) => body,
         Err(failure) => return failure.to_json(),
     };
-    match portal.lookup_ticket(slug, reference, &body.email, &client_ip(req)).await {
+    match portal.lookup_ticket(slug, reference, &body.email, client_address(req)).await {
         Ok((_, view)) => respond::json(StatusCode::OK, &TicketView::from(&view)),
         Err(err) => lookup_failure(err).to_json(),
     }

@@ -30,6 +30,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sender = "support@portal.example";
     let clients = AwsClients::from_env().await;
     let provisioned = provision(&clients, &names, sender, 2).await?;
+    // Every function refuses to start without a salt: give them this run's own.
+    let salt = portal::domain::secrets::RateLimitSalt::generate();
     let store = Store::new(clients.dynamodb.clone(), &names.table);
     devserver::seed::seed_demo(&store).await?;
     samples::prepare(&store).await?;
@@ -58,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .env("RATE_LIMIT_TABLE", &names.rate_limit_table)
             .env("EVENTS_QUEUE_URL", &provisioned.queue_url)
             .env("PORTAL_BASE_URL", "https://portal.example")
+            .env("RATE_LIMIT_SALT", salt.expose())
             .env("MAIL_FROM", sender)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

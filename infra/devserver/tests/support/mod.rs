@@ -3,7 +3,7 @@
 //! HTTP client that can choose its source address.
 #![allow(dead_code)]
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use devserver::httpc::{self, HttpResponse};
@@ -11,6 +11,7 @@ use devserver::proxy::{FaultProxy, SentEmail};
 use devserver::server::{serve, DevServer};
 use portal::aws::AwsClients;
 use portal::config::Config;
+use portal::domain::clock::{Clock, ManualClock};
 use portal::domain::{Ticket, TicketRef, WorkspaceSlug};
 use portal::provision::{provision, Provisioned, StackNames};
 use portal::store::Store;
@@ -26,6 +27,8 @@ pub struct Stack {
     pub names: StackNames,
     pub provisioned: Provisioned,
     pub addr: SocketAddr,
+    /// The same server on IPv6 loopback (`[::1]`), when the host has IPv6.
+    pub addr6: Option<SocketAddr>,
     pub emulator: SocketAddr,
     /// Every AWS call of this stack goes through it: read sent mail, inject faults.
     pub proxy: FaultProxy,
@@ -57,6 +60,16 @@ impl Stack {
 
     /// Starts a stack after `tune` adjusts its configuration.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Stack {
+        Self::start_on(Clock::system(), tune).await
+    }
+
+    /// Starts a stack whose every "now" (limits, expiries, timestamps) reads
+    /// `clock`: move it to cross a window instead of sleeping.
+    pub async fn start_with_clock(clock: &ManualClock, tune: impl FnOnce(&mut Config)) -> Stack {
+        Self::start_on(clock.clock(), tune).await
+    }
+
+    async fn start_on(clock: Clock, tune: impl FnOnce(&mut Config)) -> Stack {
         let endpoint = emulator_endpoint();
         let emulator: SocketAddr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
         let proxy = FaultProxy::start(emulator).await.unwrap();
@@ -69,14 +82,65 @@ impl Stack {
         let mut config = Config::for_stack(&names, &provisioned, &format!("http://{addr}"), sender);
         tune(&mut config);
         let store = Store::new(clients.dynamodb.clone(), &names.table);
-        let portal = Arc::new(Portal::new(config, clients.clone()));
+        let portal = Arc::new(Portal::with_clock(config, clients.clone(), clock));
         devserver::seed::seed_demo(&store).await.expect("seed demo");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = DevServer { portal: portal.clone(), emulator };
+        let (addr6, stopped6) = match tokio::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).await {
+            Ok(listener6) => {
+                let addr6 = listener6.local_addr().ok();
+                let (tx6, rx6) = tokio::sync::oneshot::channel::<()>();
+                tokio::spawn(serve(listener6, server.clone(), async move {
+                    let _ = rx6.await;
+                }));
+                (addr6, Some(tx6))
+            }
+            Err(_) => (None, None),
+        };
         tokio::spawn(serve(listener, server, async move {
             let _ = rx.await;
+            drop(stopped6);
         }));
-        Stack { portal, store, clients, names, provisioned, addr, emulator, proxy, _shutdown: tx }
+        Stack { portal, store, clients, names, provisioned, addr, addr6, emulator, proxy, _shutdown: tx }
+    }
+
+    /// Sends a request to the handler of the route's function exactly as the
+    /// dev server does (the same API Gateway event), as if from `peer`: for
+    /// sources no loopback socket can have (any IPv6 address but `::1`).
+    pub async fn invoke_from(
+        &self,
+        peer: IpAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpResponse {
+        let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
+        let method_value: http::Method = method.parse().unwrap();
+        let (route, params) = portal::web::routes::resolve(&method_value, path_only).expect("a route of the table");
+        let raw = devserver::apigw::RawRequest {
+            method,
+            path: path_only,
+            query,
+            headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            body,
+            peer,
+        };
+        let event = devserver::apigw::event(&raw, route, &params);
+        let request = devserver::apigw::lambda_request(&event).unwrap();
+        let response = devserver::server::invoke(&self.portal, route.function, request).await;
+        let (parts, body) = response.into_parts();
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = match body {
+            lambda_http::Body::Text(text) => text.into_bytes(),
+            lambda_http::Body::Binary(bytes) => bytes,
+            _ => Vec::new(),
+        };
+        HttpResponse { status: parts.status.as_u16(), headers, body }
     }
 
     pub fn worker(&self) -> Worker {
@@ -217,6 +281,15 @@ impl Stack {
             bodies.extend(messages.into_iter().filter_map(|m| m.body));
         }
     }
+}
+
+/// Statuses counted, e.g. {201: 10, 429: 40}.
+pub fn tally(statuses: impl IntoIterator<Item = u16>) -> std::collections::BTreeMap<u16, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for status in statuses {
+        *counts.entry(status).or_default() += 1;
+    }
+    counts
 }
 
 pub fn form_encode(fields: &[(&str, &str)]) -> String {
