@@ -8,6 +8,7 @@
 use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
+use crate::domain::access::{ACCESS_LINKS_PER_ADDRESS_PER_HOUR, ACCESS_REQUESTS_PER_CLIENT_PER_HOUR};
 use crate::domain::secrets::client_key;
 use crate::domain::time::Clock;
 use crate::store::dynamo::{conditional, n, number, s};
@@ -33,6 +34,14 @@ impl Limit {
     /// Failed tracking attempts per ticket per 15 minutes.
     pub fn failed_lookups_per_ticket(max: u32) -> Self {
         Self { scope: "lookup-ticket", max, window_secs: 900 }
+    }
+    /// Access-link requests per client address per hour (over it: silently dropped).
+    pub fn access_requests_per_client() -> Self {
+        Self { scope: "access-client", max: ACCESS_REQUESTS_PER_CLIENT_PER_HOUR, window_secs: 3600 }
+    }
+    /// Access links emailed per address per hour (over it: silently not sent).
+    pub fn access_links_per_address() -> Self {
+        Self { scope: "access-address", max: ACCESS_LINKS_PER_ADDRESS_PER_HOUR, window_secs: 3600 }
     }
 
     fn window(&self, now: i64) -> (i64, i64) {

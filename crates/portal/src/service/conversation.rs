@@ -2,14 +2,15 @@
 
 use ulid::Ulid;
 
+use super::access::Proof;
 use super::retry::{until_fresh, Attempt, Contended};
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::fields::normalize_email;
 use crate::domain::secrets::{constant_time_eq, sha256_hex};
 use crate::domain::{
-    Author, Comment, CustomerView, EventKind, IdempotencyKey, MessageBody, PortalEvent, ReplyRefused, Ticket,
-    TicketRef, Visibility, Workspace, WorkspaceSlug,
+    Author, Comment, CommentCursor, ConversationPage, CustomerView, EventKind, IdempotencyKey, MessageBody,
+    PortalEvent, ReplyRefused, Ticket, TicketRef, Visibility, Workspace, WorkspaceSlug,
 };
 use crate::ratelimit::{Admission, Limit};
 use crate::store::{reply_idempotency_scope, StatusChange, TicketWriteError};
@@ -22,6 +23,10 @@ pub enum LookupError {
     NotFound,
     #[error("too many failed attempts")]
     RateLimited { retry_after_secs: u64 },
+    /// The workspace tracks by link: a typed email never shows a ticket, it
+    /// only sends a link (when it is the ticket's). The same answer either way.
+    #[error("a link was emailed instead")]
+    LinkSent,
     #[error(transparent)]
     Unavailable(#[from] AwsError),
 }
@@ -56,11 +61,11 @@ pub struct ReplyReceipt {
     pub comment_id: String,
 }
 
-/// A verified ticket with everything read alongside it.
-struct Verified {
-    workspace: Workspace,
-    ticket: Ticket,
-    comments: Vec<Comment>,
+/// A verified ticket with everything read alongside it: one page of its conversation.
+pub(super) struct Verified {
+    pub(super) workspace: Workspace,
+    pub(super) ticket: Ticket,
+    pub(super) page: ConversationPage,
 }
 
 /// How a reply's write went.
@@ -80,20 +85,22 @@ impl Portal {
     }
 
     /// Reads the ticket and checks `email` against it. One sequential round
-    /// trip when it matches: the workspace, the ticket with its conversation and
-    /// both failed-attempt counters are read in parallel. Every way of not
+    /// trip when it matches: the workspace, the ticket with one page of its
+    /// conversation (the newest, or the one older than `before`) and both
+    /// failed-attempt counters are read in parallel. Every way of not
     /// matching does the same work and answers the same.
-    async fn verify(
+    pub(super) async fn verify(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
         email: &str,
         client_ip: &str,
+        before: Option<&CommentCursor>,
     ) -> Result<Verified, LookupError> {
         let ticket_subject = format!("{slug}/{reference}");
         let (workspace, found, by_client, by_ticket) = tokio::join!(
             self.store.get_workspace(slug),
-            self.store.ticket_with_comments(slug, reference),
+            self.store.ticket_page(slug, reference, before),
             self.limiter.check(self.lookup_limits(), client_ip),
             self.limiter.check(self.ticket_limits(), &ticket_subject),
         );
@@ -109,7 +116,7 @@ impl Portal {
         let owner = found.as_ref().map(|(t, _)| t.email_normalized.as_str()).unwrap_or("no ticket\u{0}");
         let matches = constant_time_eq(&typed, owner);
         match (workspace, found) {
-            (Some(workspace), Some((ticket, comments))) if matches => Ok(Verified { workspace, ticket, comments }),
+            (Some(workspace), Some((ticket, page))) if matches => Ok(Verified { workspace, ticket, page }),
             _ => {
                 let (a, b) = tokio::join!(
                     self.limiter.admit(self.lookup_limits(), client_ip),
@@ -123,16 +130,19 @@ impl Portal {
         }
     }
 
-    /// The ticket as its customer may see it, if `email` is the one it was submitted with.
+    /// The ticket as its customer may see it, if `email` is the one it was
+    /// submitted with: the newest page of its conversation, or the page older
+    /// than `before`.
     pub async fn lookup_ticket(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
         email: &str,
         client_ip: &str,
+        before: Option<&CommentCursor>,
     ) -> Result<(Workspace, CustomerView), LookupError> {
-        let verified = self.verify(slug, reference, email, client_ip).await?;
-        Ok((verified.workspace, CustomerView::new(verified.ticket, verified.comments)))
+        let verified = self.verify_typed(slug, reference, email, client_ip, before).await?;
+        Ok((verified.workspace, CustomerView::paged(verified.ticket, verified.page)))
     }
 
     /// Adds the customer's public reply, reopening a Resolved or Waiting ticket
@@ -148,6 +158,21 @@ impl Portal {
         client_ip: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<ReplyReceipt, ReplyError> {
+        let proof = Proof::Email { email, client_ip };
+        self.reply(slug, reference, &proof, message, client_ip, idempotency_key).await
+    }
+
+    /// A reply verified by `proof` (a typed email or a session).
+    pub(super) async fn reply(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        proof: &Proof<'_>,
+        message: MessageBody,
+        // The reply limits count the client, for typed and session replies alike.
+        _client_ip: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<ReplyReceipt, ReplyError> {
         let fingerprint = sha256_hex(message.as_str().as_bytes());
         let scoped_key = idempotency_key.map(|k| reply_idempotency_scope(reference, k.as_str()));
         let comment_id = Ulid::new().to_string();
@@ -155,8 +180,7 @@ impl Portal {
         let (message_ref, comment_id_ref, event_ref) = (&message, &comment_id, &event);
         let idempotency = scoped_key.as_deref().map(|k| (k, fingerprint.as_str()));
         let replied = until_fresh::<_, ReplyError, _>(move || async move {
-            let Verified { workspace, mut ticket, mut comments } =
-                self.verify(slug, reference, email, client_ip).await?;
+            let Verified { workspace, mut ticket, page } = self.verify_proof(slug, reference, proof, None).await?;
             let next = ticket.status.after_customer_reply().map_err(ReplyError::Refused)?;
             let comment = Comment {
                 id: comment_id_ref.clone(),
@@ -176,8 +200,7 @@ impl Portal {
                     tracing::info!(workspace = %slug, reference = %reference, "customer replied");
                     ticket.status = next;
                     ticket.updated_at = comment.created_at;
-                    comments.push(comment);
-                    let view = CustomerView::new(ticket, comments);
+                    let view = CustomerView::paged(ticket, page).with_newest(comment);
                     let receipt = ReplyReceipt { workspace, view, comment_id: comment_id_ref.clone() };
                     Ok(Attempt::Done(Replied::Added(Box::new(receipt))))
                 }
@@ -191,7 +214,7 @@ impl Portal {
             Replied::Added(receipt) => Ok(*receipt),
             Replied::KeyTaken => {
                 let key = scoped_key.as_deref().unwrap_or_default();
-                self.replay_reply(slug, reference, key, &fingerprint, email, client_ip).await
+                self.replay_reply(slug, reference, key, &fingerprint, proof).await
             }
         }
     }
@@ -202,8 +225,7 @@ impl Portal {
         reference: TicketRef,
         scoped_key: &str,
         fingerprint: &str,
-        email: &str,
-        client_ip: &str,
+        proof: &Proof<'_>,
     ) -> Result<ReplyReceipt, ReplyError> {
         let record =
             self.store.find_idempotent(slug, scoped_key).await?.ok_or(ReplyError::IdempotencyRecordVanished)?;
@@ -213,7 +235,7 @@ impl Portal {
         // The first attempt may have failed to queue its message: send it again.
         let event = PortalEvent::new(EventKind::CustomerReplied, slug.clone(), reference, &record.id);
         self.queue.publish(&event).await?;
-        let (workspace, view) = self.lookup_ticket(slug, reference, email, client_ip).await?;
-        Ok(ReplyReceipt { workspace, view, comment_id: record.id })
+        let Verified { workspace, ticket, page } = self.verify_proof(slug, reference, proof, None).await?;
+        Ok(ReplyReceipt { workspace, view: CustomerView::paged(ticket, page), comment_id: record.id })
     }
 }
