@@ -125,10 +125,8 @@ fn check_table(template: &Value, spec: &TableSpec) {
 fn the_contact_index_is_granted_to_its_readers() {
     let template = template();
     for function in ["TrackFunction", "AssignWorkerFunction"] {
-        let statements = template["Resources"][function]["Properties"]["Policies"][0]["Statement"]
-            .as_sequence()
-            .unwrap()
-            .clone();
+        let statements =
+            template["Resources"][function]["Properties"]["Policies"][0]["Statement"].as_sequence().unwrap().clone();
         let granted = statements.iter().any(|statement| {
             let actions = statement["Action"].as_sequence().cloned().unwrap_or_default();
             actions.iter().any(|a| a == "dynamodb:Query")

@@ -11,6 +11,7 @@ use devserver::proxy::{FaultProxy, SentEmail};
 use devserver::server::{serve, DevServer};
 use portal::aws::AwsClients;
 use portal::config::Config;
+use portal::domain::time::{Clock, ManualClock};
 use portal::domain::{Ticket, TicketRef, WorkspaceSlug};
 use portal::provision::{provision, Provisioned, StackNames};
 use portal::store::Store;
@@ -57,6 +58,16 @@ impl Stack {
 
     /// Starts a stack after `tune` adjusts its configuration.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Stack {
+        Self::start_clocked(tune, Clock::system()).await
+    }
+
+    /// Starts a stack whose portal (pages, limiter, worker) reads the time from
+    /// `clock`: move it with `clock.advance(secs)` instead of sleeping.
+    pub async fn start_at(clock: &ManualClock) -> Stack {
+        Self::start_clocked(|_| {}, clock.clock()).await
+    }
+
+    async fn start_clocked(tune: impl FnOnce(&mut Config), clock: Clock) -> Stack {
         let endpoint = emulator_endpoint();
         let emulator: SocketAddr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
         let proxy = FaultProxy::start(emulator).await.unwrap();
@@ -69,7 +80,7 @@ impl Stack {
         let mut config = Config::for_stack(&names, &provisioned, &format!("http://{addr}"), sender);
         tune(&mut config);
         let store = Store::new(clients.dynamodb.clone(), &names.table);
-        let portal = Arc::new(Portal::new(config, clients.clone()));
+        let portal = Arc::new(Portal::with_clock(config, clients.clone(), clock));
         devserver::seed::seed_demo(&store).await.expect("seed demo");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = DevServer { portal: portal.clone(), emulator };
