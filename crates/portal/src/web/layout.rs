@@ -1,7 +1,7 @@
 //! The frame every page shares: its title, the workspace's name and
 //! branding, and the rendered page with the stylesheets its CSP allows.
 
-use super::respond::STYLESHEET;
+use super::respond::{REFERRER_POLICY, STYLESHEET};
 use crate::domain::Workspace;
 use crate::links::Links;
 
@@ -12,6 +12,8 @@ pub struct Layout {
     pub title: String,
     pub workspace_name: String,
     pub css: &'static str,
+    /// The referrer policy, repeated in the page for copies opened without headers.
+    pub referrer_policy: &'static str,
     /// The workspace's accent as a second, tiny stylesheet (the CSP allows it by hash).
     pub brand_css: Option<String>,
     pub logo_url: Option<String>,
@@ -23,6 +25,7 @@ impl Layout {
             title: String::new(),
             workspace_name: workspace.name.clone(),
             css: STYLESHEET,
+            referrer_policy: REFERRER_POLICY,
             brand_css: workspace.accent.as_ref().map(|accent| brand_css(accent.as_str())),
             logo_url: workspace.logo.as_ref().map(|logo| links.logo_path(&workspace.slug, &logo.version)),
         }
@@ -33,6 +36,7 @@ impl Layout {
             title: String::new(),
             workspace_name: "Support".into(),
             css: STYLESHEET,
+            referrer_policy: REFERRER_POLICY,
             brand_css: None,
             logo_url: None,
         }
