@@ -306,6 +306,86 @@ test('journey: submit with an error, fix it, track, reply, agent resolves, custo
   }
 });
 
+/** The first private link (path and query) in an email's HTML part. */
+function privateLink(mail) {
+  const m = mail.html.match(/\/portal\/demo\/access\/[0-9a-f]{64}(\?ticket=TKT-\d{4,})?/);
+  assert.ok(m, `a private link in "${mail.subject}"`);
+  return m[0];
+}
+
+test('the confirmation email\'s private link opens the ticket, and a reply needs nothing typed', LIMIT, async (t) => {
+  const { context, page } = await openPage();
+  try {
+    await waitForMail((m) => m.to.includes(CUSTOMER.email) && m.subject.includes('[TKT-0001]'), 'confirmation');
+    await go(page, '/_dev/mail');
+    const email = page.frameLocator('iframe[title="Email: We received your request [TKT-0001]"]');
+    const href = await email.getByRole('link', { name: 'Open your ticket' }).getAttribute('href');
+    assert.match(href, new RegExp(`^${BASE}/portal/demo/access/[0-9a-f]{64}\\?ticket=TKT-0001$`));
+    // As with the survey link: opened in the whole window, as a mail client would.
+    const url = new URL(href);
+    await go(page, url.pathname + url.search);
+    assert.equal(await page.textContent('h1'), 'Printer <b>jams</b> on page 2');
+    assert.equal(await page.$('#email'), null, 'no email to type');
+    await checkPage(page, 'ticket-by-link', t);
+
+    await page.fill('#message', 'Replying from the link in my email.');
+    await navigates(page, () => page.getByRole('button', { name: 'Send reply' }).click());
+    assert.match(await page.textContent('ol.conversation'), /Replying from the link in my email\./);
+    assert.match(await page.textContent('.notice'), /reply was added/);
+
+    // The session opens the tracking page too, without the prompt.
+    await go(page, TRACK);
+    assert.equal(await page.textContent('h1'), 'Printer <b>jams</b> on page 2');
+    const cookie = (await context.cookies()).find((c) => c.name === 'portal_session');
+    assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Lax' && cookie.path === '/portal/demo', JSON.stringify(cookie));
+  } finally {
+    await context.close();
+  }
+});
+
+test('My tickets, reached from the tracking page\'s "email me a link" form', LIMIT, async (t) => {
+  const { context, page } = await openPage();
+  try {
+    // A second ticket of the same address.
+    await go(page, FORM);
+    await page.fill('#name', CUSTOMER.name);
+    await page.fill('#email', CUSTOMER.email);
+    await page.fill('#subject', 'The scanner too');
+    await navigates(page, () => page.click('button[type=submit]'));
+    const second = (await page.textContent('.reference')).trim();
+
+    await go(page, TRACK);
+    await page.fill('#access-email', CUSTOMER.email);
+    await navigates(page, () => page.getByRole('button', { name: 'Email me a link to my tickets' }).click());
+    assert.equal(await page.textContent('h1'), 'Check your email');
+    assert.match(await page.textContent('main'), /If that address has tickets here, a link is on its way/);
+    await checkPage(page, 'access-sent', t);
+
+    const mail = await waitForMail((m) => m.to.includes(CUSTOMER.email) && m.subject === 'Your link to your tickets', 'access link');
+    await go(page, privateLink(mail));
+    assert.equal(await page.textContent('h1'), 'My tickets');
+    const listed = await page.locator('ul.tickets li a').allTextContents();
+    assert.ok(listed[0].startsWith(second) && listed.some((l) => l.startsWith('TKT-0001')), `newest first: ${listed}`);
+    await checkPage(page, 'my-tickets', t);
+    await navigates(page, () => page.getByRole('link', { name: /^TKT-0001/ }).click());
+    assert.equal(await page.textContent('h1'), 'Printer <b>jams</b> on page 2');
+  } finally {
+    await context.close();
+  }
+});
+
+test('an expired or forged access link shows the link-expired page with a new-link form', LIMIT, async (t) => {
+  const { context, page } = await openPage();
+  try {
+    await go(page, `/portal/demo/access/${randomBytes(32).toString('hex')}`, 410);
+    assert.equal(await page.textContent('h1'), 'This link has expired');
+    assert.ok(await page.isVisible('#email'));
+    await checkPage(page, 'access-link-expired', t);
+  } finally {
+    await context.close();
+  }
+});
+
 test('Submit Another leads to an empty form that files the next ticket', LIMIT, async (t) => {
   const { context, page } = await openPage();
   try {
@@ -396,6 +476,42 @@ test('pages work with JavaScript turned off', LIMIT, async (t) => {
     await page.fill('#message', 'Still no JavaScript.');
     await navigates(page, () => page.getByRole('button', { name: 'Send reply' }).click());
     assert.match(await page.textContent('ol.conversation'), /Still no JavaScript\./);
+  } finally {
+    await context.close();
+  }
+});
+
+test('"Older messages" pages back through a long conversation with JavaScript off', LIMIT, async (t) => {
+  const { context, page } = await openPage({ javaScriptEnabled: false });
+  try {
+    await go(page, FORM);
+    await page.fill('#name', 'Paige Turner');
+    await page.fill('#email', 'paige@example.com');
+    await page.fill('#subject', 'A long conversation');
+    await page.fill('#description', 'Where it all began.');
+    await navigates(page, () => page.click('button[type=submit]'));
+    const reference = (await page.textContent('.reference')).trim();
+    for (let i = 0; i < 52; i++) {
+      portalctl('ticket', 'comment', 'demo', reference, '--as', 'alex', '--body', `Message ${i}`);
+      if (i % 20 === 0) portalctl('ticket', 'comment', 'demo', reference, '--as', 'alex', '--internal', '--body', `INTERNAL ${i}`);
+    }
+    await go(page, `/portal/demo/tickets/${reference}`);
+    await page.fill('#email', 'paige@example.com');
+    await navigates(page, () => page.getByRole('button', { name: 'View ticket' }).click());
+    const newest = page.locator('ol.conversation li');
+    assert.equal(await newest.count(), 50, 'the newest fifty');
+    assert.match(await newest.last().textContent(), /Message 51/);
+    assert.doesNotMatch(await page.textContent('ol.conversation'), /Message 1\b|Where it all began/);
+    await checkPage(page, 'ticket-newest-page', t);
+
+    await navigates(page, () => page.getByRole('button', { name: 'Older messages' }).click());
+    const older = await page.textContent('ol.conversation');
+    assert.match(older, /Where it all began\.[\s\S]*Message 0\b[\s\S]*Message 1\b/);
+    assert.doesNotMatch(older, /Message 2\b/);
+    assert.doesNotMatch(await page.content(), /INTERNAL/, 'internal notes never reach the customer');
+    await checkPage(page, 'ticket-older-page', t);
+    await navigates(page, () => page.getByRole('button', { name: 'Newest messages' }).click());
+    assert.match(await newest.last().textContent(), /Message 51/);
   } finally {
     await context.close();
   }

@@ -37,6 +37,8 @@ struct OtherJson {
     rating: serde_json::Value,
     #[serde(default)]
     comment: Option<String>,
+    #[serde(default)]
+    before: Option<String>,
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -70,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
         {
             portal_fuzz::check_fields(raw);
         }
+        portal_fuzz::check_cursor(body.before.as_deref().unwrap_or(""));
     }
 
     if let Ok(text) = std::str::from_utf8(data) {

@@ -4,11 +4,11 @@
 //! fails here, not only one that crashes.
 
 use portal::domain::csat::Stars;
+use portal::domain::{CommentCursor, IdempotencyKey, Status};
 use portal::domain::{
     CustomerName, EmailAddress, MessageBody, NewTicket, PortalEvent, Subject, SubmissionInput, TicketRef, TicketType,
-    WorkspaceSlug,
+    WorkerMessage, WorkspaceSlug,
 };
-use portal::domain::{IdempotencyKey, Status};
 use portal::web::request::Form;
 
 pub mod logo;
@@ -327,6 +327,16 @@ fn check_stars(raw: &str) {
     }
 }
 
+/// `CommentCursor::parse`: a cursor is exactly a canonical ULID, nothing
+/// around it, so it can only ever name a comment key of the ticket read.
+pub fn check_cursor(raw: &str) {
+    if let Some(cursor) = CommentCursor::parse(raw) {
+        assert_eq!(cursor.as_str(), raw);
+        assert_eq!(raw.len(), 26);
+        assert!(raw.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()), "{raw:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Worker messages.
 // ---------------------------------------------------------------------------
@@ -334,6 +344,9 @@ fn check_stars(raw: &str) {
 /// `PortalEvent::parse`: a parsed event is version 1 with a valid slug and a
 /// canonical reference, and survives a round trip through its own JSON.
 pub fn check_event(body: &str) {
+    if let Ok(message) = WorkerMessage::parse(body) {
+        assert_eq!(WorkerMessage::parse(&message.to_json()).expect("own JSON parses"), message);
+    }
     if let Ok(event) = PortalEvent::parse(body) {
         assert_eq!(event.v, 1);
         assert_eq!(WorkspaceSlug::parse(event.workspace.as_str()).as_ref(), Some(&event.workspace));

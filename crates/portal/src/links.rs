@@ -91,14 +91,45 @@ impl Links {
         self.absolute(&format!("/api/portal/{slug}/tickets"))
     }
 
-    /// Where the "email me a link" form posts (a private access link to every
-    /// ticket of the address typed).
-    pub fn access_path(&self, slug: &WorkspaceSlug) -> String {
+    /// Where the "email me a link" forms post.
+    pub fn access_request_path(&self, slug: &WorkspaceSlug) -> String {
         format!("/portal/{slug}/access")
     }
 
-    // The private links themselves (issue 14) belong here too:
-    // `/portal/{slug}/access/{token}`, with `?ticket={ref}` to open one ticket.
+    /// An access link: My tickets.
+    pub fn access_path(&self, slug: &WorkspaceSlug, token: &str) -> String {
+        format!("{}/{token}", self.access_request_path(slug))
+    }
+
+    /// The access link in the email a customer asked for; with `reference`,
+    /// it opens that ticket.
+    pub fn access_url(&self, slug: &WorkspaceSlug, token: &str, reference: Option<TicketRef>) -> String {
+        let path = self.access_path(slug, token);
+        match reference {
+            Some(reference) => self.absolute(&format!("{path}?ticket={reference}")),
+            None => self.absolute(&path),
+        }
+    }
+
+    /// A ticket's private link, in every customer email about it.
+    pub fn ticket_link_url(&self, slug: &WorkspaceSlug, token: &str, reference: TicketRef) -> String {
+        self.access_url(slug, token, Some(reference))
+    }
+
+    /// The page of a ticket's conversation older than `cursor` (under a session).
+    pub fn older_messages_path(&self, slug: &WorkspaceSlug, reference: TicketRef, cursor: &str) -> String {
+        format!("{}?before={cursor}", self.ticket_path(slug, reference))
+    }
+
+    /// The session cookie's path: every page of the workspace, nothing else.
+    pub fn session_cookie_path(&self, slug: &WorkspaceSlug) -> String {
+        format!("/portal/{slug}")
+    }
+
+    /// Whether the portal is served over https (cookies get `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
 }
 
 #[cfg(test)]
@@ -115,11 +146,26 @@ mod tests {
         let reference = TicketRef::from_number(42).unwrap();
         assert_eq!(links.tracking_url(&demo, reference), "https://support.example.com/portal/demo/tickets/TKT-0042");
         assert_eq!(links.reply_path(&demo, reference), "/portal/demo/tickets/TKT-0042/reply");
-        assert_eq!(links.access_path(&demo), "/portal/demo/access");
+        assert_eq!(links.access_request_path(&demo), "/portal/demo/access");
         assert_eq!(
             links.widget_script_url(&demo),
             format!("https://support.example.com/portal/demo/widget.js?v={}", *WIDGET_VERSION)
         );
         assert_eq!(Links::new("http://127.0.0.1:3000/base").origin(), None, "a base with a path is no origin");
+    }
+
+    #[test]
+    fn private_links_carry_the_token_and_the_ticket() {
+        let links = Links::new("https://support.example.com");
+        let demo = WorkspaceSlug::parse("demo").unwrap();
+        let reference = TicketRef::from_number(7).unwrap();
+        assert_eq!(links.access_url(&demo, "abc", None), "https://support.example.com/portal/demo/access/abc");
+        assert_eq!(
+            links.ticket_link_url(&demo, "abc", reference),
+            "https://support.example.com/portal/demo/access/abc?ticket=TKT-0007"
+        );
+        assert_eq!(links.session_cookie_path(&demo), "/portal/demo");
+        assert!(links.is_https());
+        assert!(!Links::new("http://127.0.0.1:3000").is_https());
     }
 }

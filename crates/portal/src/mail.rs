@@ -8,10 +8,11 @@ use askama::Template;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use crate::aws::AwsError;
+use crate::domain::access::{ACCESS_LINK_TTL_SECS, TICKET_LINK_TTL_SECS};
 use crate::domain::branding::DEFAULT_ACCENT;
 use crate::domain::csat::CSAT_LINK_TTL_SECS;
 use crate::domain::text::human_duration;
-use crate::domain::Workspace;
+use crate::domain::{TicketRef, Workspace};
 use crate::links::Links;
 
 /// How a workspace's emails look: its name, accent colour and logo.
@@ -50,6 +51,8 @@ pub struct Email {
     pub quote: Option<String>,
     /// The call to action: (label, url).
     pub button: Option<(String, String)>,
+    /// The ticket's private link: opens it without typing the email.
+    pub ticket_link: Option<String>,
     pub footer: String,
 }
 
@@ -58,6 +61,8 @@ pub struct Email {
 struct EmailHtml<'a> {
     email: &'a Email,
     brand: &'a Brand,
+    link_label: &'static str,
+    link_note: String,
 }
 
 /// A subject line can never carry a line break.
@@ -65,7 +70,23 @@ fn one_line(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
 }
 
+/// What the private link is, in both parts of every customer email.
+const TICKET_LINK_LABEL: &str = "Open your ticket";
+
+fn ticket_link_note() -> String {
+    format!(
+        "This private link opens your ticket without typing your email address, for {}. Do not forward this email: whoever has the link can read and answer your tickets here.",
+        human_duration(TICKET_LINK_TTL_SECS.unsigned_abs())
+    )
+}
+
 impl Email {
+    /// Adds the ticket's private link (every email to a customer carries one).
+    pub fn with_ticket_link(mut self, url: String) -> Self {
+        self.ticket_link = Some(url);
+        self
+    }
+
     pub fn subject_line(&self) -> String {
         one_line(&self.subject)
     }
@@ -87,13 +108,17 @@ impl Email {
         if let Some((label, url)) = &self.button {
             out.push_str(&format!("{label}: {url}\n\n"));
         }
+        if let Some(url) = &self.ticket_link {
+            out.push_str(&format!("{TICKET_LINK_LABEL}: {url}\n{}\n\n", ticket_link_note()));
+        }
         out.push_str(&self.footer);
         out.push('\n');
         out
     }
 
     pub fn html(&self, brand: &Brand) -> String {
-        EmailHtml { email: self, brand }.render().unwrap_or_else(|_| self.text(&brand.name))
+        let template = EmailHtml { email: self, brand, link_label: TICKET_LINK_LABEL, link_note: ticket_link_note() };
+        template.render().unwrap_or_else(|_| self.text(&brand.name))
     }
 }
 
@@ -111,6 +136,7 @@ pub fn confirmation(to: &str, reference: &str, tracking_url: &str) -> Email {
         ],
         quote: None,
         button: Some(("Track Ticket".into(), tracking_url.into())),
+        ticket_link: None,
         footer: "If you did not submit this request, you can ignore this email.".into(),
     }
 }
@@ -127,6 +153,7 @@ pub fn agent_assigned(to: &str, reference: &str, subject: &str, ticket_url: &str
         ],
         quote: None,
         button: Some(("Open ticket".into(), ticket_url.into())),
+        ticket_link: None,
         footer: "You receive this because auto-assignment picked you.".into(),
     }
 }
@@ -140,6 +167,7 @@ pub fn agent_reply(to: &str, reference: &str, agent_name: &str, body: &str, trac
         paragraphs: vec![],
         quote: Some(body.into()),
         button: Some(("View and reply".into(), tracking_url.into())),
+        ticket_link: None,
         footer: "Reply from the tracking page so your message stays with the ticket.".into(),
     }
 }
@@ -153,10 +181,35 @@ pub fn rate_your_experience(to: &str, reference: &str, resolution: &str, survey_
         paragraphs: vec!["Here is how we resolved it:".into()],
         quote: Some(resolution.into()),
         button: Some(("Rate Your Experience".into(), survey_url.into())),
+        ticket_link: None,
         footer: format!(
             "The rating link works once and expires after {}. If something is still wrong, reply from the tracking page and the ticket reopens.",
             human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())
         ),
+    }
+}
+
+/// The access link a customer asked for: My tickets, or (from a tracking
+/// page in link mode) the ticket it names.
+pub fn access_link(to: &str, url: &str, reference: Option<TicketRef>) -> Email {
+    let lifetime = human_duration(ACCESS_LINK_TTL_SECS.unsigned_abs());
+    let (subject, heading, label) = match reference {
+        Some(reference) => {
+            (format!("Your link to ticket {reference}"), format!("Open {reference}"), format!("Open {reference}"))
+        }
+        None => ("Your link to your tickets".to_owned(), "Your tickets".to_owned(), "See my tickets".to_owned()),
+    };
+    Email {
+        to: to.into(),
+        subject,
+        heading,
+        paragraphs: vec![format!(
+            "Someone (we hope you) asked for a link to your support tickets. It works for {lifetime} and opens them without your email address."
+        )],
+        quote: None,
+        button: Some((label, url.into())),
+        ticket_link: None,
+        footer: "If you did not ask for it, you can ignore this email: nobody can use the link without reading your mail.".into(),
     }
 }
 
@@ -222,6 +275,26 @@ mod tests {
         assert!(email.html(&Brand::plain("W")).contains(">Rate Your Experience</a>"));
         assert!(email.text("W").contains("> Replaced the cable."));
         assert!(email.footer.contains("expires after 7 days"), "{}", email.footer);
+    }
+
+    #[test]
+    fn customer_emails_carry_the_private_link_in_both_parts() {
+        let link = "https://x/portal/demo/access/abc?ticket=TKT-0007".to_owned();
+        let email = agent_reply("c@x.io", "TKT-0007", "Ann", "Hi", "https://x/t").with_ticket_link(link.clone());
+        assert!(email.text("W").contains(&format!("Open your ticket: {link}")), "{}", email.text("W"));
+        assert!(email.text("W").contains("for 14 days"), "{}", email.text("W"));
+        let html = email.html(&Brand::plain("W"));
+        assert!(html.contains("href=\"https://x/portal/demo/access/abc?ticket=TKT-0007\""), "{html}");
+        assert!(!confirmation("c@x.io", "TKT-0001", "https://x").text("W").contains("Open your ticket"));
+    }
+
+    #[test]
+    fn the_access_link_says_how_long_it_works() {
+        let email = access_link("c@x.io", "https://x/portal/demo/access/abc", None);
+        assert!(email.text("W").contains("See my tickets: https://x/portal/demo/access/abc"));
+        assert!(email.paragraphs[0].contains("30 minutes"), "{:?}", email.paragraphs);
+        let one = access_link("c@x.io", "https://x/a?ticket=TKT-0002", TicketRef::from_number(2));
+        assert_eq!(one.subject_line(), "Your link to ticket TKT-0002");
     }
 
     #[test]

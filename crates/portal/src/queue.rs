@@ -3,7 +3,7 @@
 use aws_sdk_sqs::Client;
 
 use crate::aws::AwsError;
-use crate::domain::PortalEvent;
+use crate::domain::{AccessRequested, PortalEvent};
 
 #[derive(Clone, Debug)]
 pub struct EventQueue {
@@ -25,10 +25,19 @@ impl EventQueue {
     }
 
     pub async fn publish(&self, event: &PortalEvent) -> Result<(), AwsError> {
+        self.send(event.to_json()).await
+    }
+
+    /// Queues an access request for the worker.
+    pub async fn publish_access(&self, event: &AccessRequested) -> Result<(), AwsError> {
+        self.send(event.to_json()).await
+    }
+
+    async fn send(&self, body: String) -> Result<(), AwsError> {
         self.client
             .send_message()
             .queue_url(&self.url)
-            .message_body(event.to_json())
+            .message_body(body)
             .send()
             .await
             .map_err(|e| AwsError::new("SendMessage", e))?;

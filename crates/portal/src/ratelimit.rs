@@ -27,6 +27,7 @@ use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, Update};
 use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
+use crate::domain::access::{ACCESS_LINKS_PER_ADDRESS_PER_HOUR, ACCESS_REQUESTS_PER_CLIENT_PER_HOUR};
 use crate::domain::client::ClientAddress;
 use crate::domain::fields::normalize_email;
 use crate::domain::secrets::{client_key, RateLimitSalt};
@@ -63,7 +64,6 @@ impl Limit {
         };
         Self { scope, max, window_secs }
     }
-
     /// Ticket submissions per client address per 60 minutes.
     pub const fn submissions(max: u32) -> Self {
         Self::new("submit", max, 3600)
@@ -83,6 +83,14 @@ impl Limit {
     /// Customer replies per ticket per 60 minutes, from any address.
     pub const fn replies_per_ticket(max: u32) -> Self {
         Self::new("reply-ticket", max, 3600)
+    }
+    /// Access-link requests per client address per hour (over it: silently dropped).
+    pub const fn access_requests_per_client() -> Self {
+        Self::new("access-client", ACCESS_REQUESTS_PER_CLIENT_PER_HOUR, 3600)
+    }
+    /// Access links emailed per address per hour (over it: silently not sent).
+    pub const fn access_links_per_address() -> Self {
+        Self::new("access-address", ACCESS_LINKS_PER_ADDRESS_PER_HOUR, 3600)
     }
 }
 

@@ -6,7 +6,7 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 
 use crate::config::ConfigError;
-use crate::domain::PortalEvent;
+use crate::domain::WorkerMessage;
 pub use crate::service::{Outcome, WorkError};
 use crate::Portal;
 
@@ -46,8 +46,10 @@ impl Worker {
 
     /// Handles one record.
     pub async fn process(&self, record: &SqsMessage) -> Result<Outcome, WorkError> {
-        let event = PortalEvent::parse(record.body.as_deref().unwrap_or(""))?;
-        self.portal.handle_event(&event, sent_at(record)).await
+        match WorkerMessage::parse(record.body.as_deref().unwrap_or(""))? {
+            WorkerMessage::Ticket(event) => self.portal.handle_event(&event, sent_at(record)).await,
+            WorkerMessage::Access(request) => self.portal.handle_access_request(&request, sent_at(record)).await,
+        }
     }
 }
 

@@ -52,6 +52,15 @@ pub enum OnOff {
     Off,
 }
 
+/// How customers reach their tickets (`--tracking`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Tracking {
+    /// The reference and the email typed on the tracking page (the default).
+    Email,
+    /// A typed email only ever sends a link; tickets open from links.
+    Link,
+}
+
 impl OnOff {
     pub fn on(self) -> bool {
         self == OnOff::On
@@ -77,6 +86,10 @@ pub enum WorkspaceCommand {
         name: Option<String>,
         #[arg(long, value_enum)]
         auto_assign: Option<OnOff>,
+        /// How customers open a ticket: `email` (type the address on the tracking page) or
+        /// `link` (a typed address only ever gets a link emailed; safer for sensitive tickets).
+        #[arg(long, value_enum)]
+        tracking: Option<Tracking>,
         /// Colour of buttons and links, as #RRGGBB. White text on it must reach WCAG AA (4.5:1).
         #[arg(long, value_name = "#RRGGBB")]
         accent: Option<String>,

@@ -54,6 +54,8 @@ pub struct WorkspaceJson {
     pub name: String,
     pub portal_url: String,
     pub slug: String,
+    /// `email` or `link`.
+    pub tracking: String,
     pub widget_origins: Vec<String>,
     pub widget_script_tag: String,
 }

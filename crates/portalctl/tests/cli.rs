@@ -77,6 +77,12 @@ async fn exit_codes_and_json_against_a_real_stack() {
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let json: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     assert_eq!(json["portalUrl"], "http://127.0.0.1:3000/portal/shop/submit");
+    assert_eq!(json["tracking"], "email", "the spec's flow by default");
+    let linked = run(&["--json", "workspace", "update", "shop", "--tracking", "link"]);
+    assert!(linked.status.success(), "{}", String::from_utf8_lossy(&linked.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&linked.stdout).unwrap()["tracking"], "link");
+    assert!(String::from_utf8_lossy(&run(&["workspace", "show", "shop"]).stdout).contains("Tracking:        link"));
+    assert_eq!(run(&["workspace", "update", "shop", "--tracking", "magic"]).status.code(), Some(2));
     let listed = run(&["--json", "ticket", "list", "shop"]);
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&listed.stdout).unwrap(), serde_json::json!([]));
     assert_eq!(run(&["ticket", "show", "shop", "TKT-0001"]).status.code(), Some(3));

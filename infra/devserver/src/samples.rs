@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use portal::domain::secrets::token_hash;
 use portal::domain::time::now_unix;
 use portal::domain::{LinkToken, Logo, TicketRef, WorkspaceSlug};
+use portal::store::keys::contact_id;
 use portal::store::Store;
 
 use crate::seed::SeedError;
@@ -25,6 +26,10 @@ pub const HTTP_SAMPLES: &[(&str, u16)] = &[
     ("track-form-get.json", 200),
     ("track-form-post.json", 200),
     ("track-api-lookup.json", 200),
+    ("track-access-form-post.json", 200),
+    ("track-access-api-post.json", 202),
+    ("track-access-link-get.json", 200),
+    ("track-access-api-get.json", 200),
     ("reply-form-post.json", 200),
     ("reply-api-post.json", 201),
     ("csat-form-get.json", 200),
@@ -36,11 +41,15 @@ pub const HTTP_SAMPLES: &[(&str, u16)] = &[
 /// SQS samples for the assign-worker. They name no stored write and are old,
 /// so the worker drops them without failing (see docs/EVENTS.md).
 pub const WORKER_SAMPLES: &[&str] = &[
+    "worker-access-requested.json",
     "worker-agent-replied.json",
     "worker-customer-replied.json",
     "worker-ticket-created.json",
     "worker-ticket-resolved.json",
 ];
+
+/// The access-link token the access samples carry (ann@example.com's tickets).
+pub const SAMPLE_ACCESS_TOKEN: &str = "9b3e7a1c5d2f4e6a8b0c1d3e5f7a9b2c4d6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a";
 
 /// The survey token the csat samples carry.
 pub const SAMPLE_SURVEY_TOKEN: &str = "5f1c9d2e8a7b4c3d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
@@ -60,6 +69,7 @@ pub const SAMPLE_LOGO_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" vi
 /// What the samples expect to find besides the seeded `demo` workspace.
 pub async fn prepare(store: &Store) -> Result<(), SeedError> {
     store_sample_survey_token(store).await?;
+    store_sample_access_token(store).await?;
     store_sample_logo(store).await
 }
 
@@ -71,6 +81,13 @@ pub async fn store_sample_logo(store: &Store) -> Result<(), SeedError> {
     store.put_logo(&slug, &logo).await?;
     workspace.logo = Some(logo.reference());
     Ok(store.save_workspace(&workspace).await?)
+}
+
+/// Stores the access token the access-link samples use, as the worker would have.
+pub async fn store_sample_access_token(store: &Store) -> Result<(), SeedError> {
+    let workspace = WorkspaceSlug::parse("demo").ok_or("bad demo slug")?;
+    let stored = LinkToken::access(workspace, &contact_id("ann@example.com"), None, now_unix());
+    Ok(store.put_link_token(&token_hash(SAMPLE_ACCESS_TOKEN), &stored).await?)
 }
 
 /// Stores the survey token the csat samples use, as the worker would have.

@@ -110,8 +110,9 @@ async fn expired_forged_and_malformed_links_are_refused_alike() {
     let stored = LinkToken {
         purpose: TokenPurpose::Csat,
         workspace: demo(),
-        reference: tkt(1),
+        reference: Some(tkt(1)),
         subject_id: "r".into(),
+        contact_id: None,
         expires_at: now_unix() - 1,
         used_at: None,
     };

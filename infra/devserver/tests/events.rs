@@ -4,7 +4,7 @@
 mod support;
 
 use devserver::samples::{self, HTTP_SAMPLES, WORKER_SAMPLES};
-use portal::domain::PortalEvent;
+use portal::domain::WorkerMessage;
 use portal::web::routes;
 use serde_json::Value;
 use support::*;
@@ -81,7 +81,7 @@ fn worker_samples_carry_valid_portal_events() {
         let records = event["Records"].as_array().unwrap();
         assert!(!records.is_empty());
         for record in records {
-            PortalEvent::parse(record["body"].as_str().unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            WorkerMessage::parse(record["body"].as_str().unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(record["eventSource"], "aws:sqs");
         }
     }

@@ -842,7 +842,7 @@ async fn headers_cannot_steer_links_addresses_or_idempotency() {
     ] {
         let response = send(&stack, method, &path, &[], b"").await;
         assert_eq!(response.header("cache-control"), Some("no-store"), "{path}");
-        assert_eq!(response.header("referrer-policy"), Some("no-referrer"), "{path}");
+        assert_eq!(response.header("referrer-policy"), Some("same-origin"), "{path}");
         assert_eq!(response.header("x-content-type-options"), Some("nosniff"), "{path}");
         if path.starts_with("/portal/") {
             assert_eq!(response.header("x-frame-options"), Some("DENY"), "{path}");

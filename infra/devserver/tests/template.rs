@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use portal::provision::{MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECS};
-use portal::store::schema::{TableSpec, PORTAL_TABLE, RATE_LIMIT_TABLE};
+use portal::store::schema::{TableSpec, BY_CONTACT, PORTAL_TABLE, RATE_LIMIT_TABLE};
 use portal::web::routes::ROUTES;
 use serde_yaml::Value;
 
@@ -95,8 +95,45 @@ fn check_table(template: &Value, spec: &TableSpec) {
         .map(|a| (a["AttributeName"].as_str().unwrap().to_owned(), a["AttributeType"].as_str().unwrap().to_owned()))
         .collect();
     let expected_attributes: Vec<(String, String)> =
-        expected.iter().map(|(name, _)| (name.clone(), "S".to_owned())).collect();
-    assert_eq!(attributes, expected_attributes);
+        spec.key_attributes().iter().map(|name| (name.to_string(), "S".to_owned())).collect();
+    assert_eq!(attributes, expected_attributes, "{} attribute definitions", spec.logical_id);
+    let indexes = props["GlobalSecondaryIndexes"].as_sequence().cloned().unwrap_or_default();
+    assert_eq!(indexes.len(), spec.indexes.len(), "{} indexes", spec.logical_id);
+    for (index, want) in indexes.iter().zip(spec.indexes) {
+        assert_eq!(index["IndexName"], want.name);
+        let keys: Vec<(&str, &str)> = index["KeySchema"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|k| (k["AttributeName"].as_str().unwrap(), k["KeyType"].as_str().unwrap()))
+            .collect();
+        assert_eq!(keys, [(want.partition_key, "HASH"), (want.sort_key, "RANGE")], "{} keys", want.name);
+        assert_eq!(index["Projection"]["ProjectionType"], "INCLUDE", "{}", want.name);
+        let projected: Vec<&str> = index["Projection"]["NonKeyAttributes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(projected, want.projected, "{} projection", want.name);
+    }
+}
+
+/// Every function that reads the contact index may Query it (the table's
+/// own grant does not reach an index).
+#[test]
+fn the_contact_index_is_granted_to_its_readers() {
+    let template = template();
+    for function in ["TrackFunction", "AssignWorkerFunction"] {
+        let statements =
+            template["Resources"][function]["Properties"]["Policies"][0]["Statement"].as_sequence().unwrap().clone();
+        let granted = statements.iter().any(|statement| {
+            let actions = statement["Action"].as_sequence().cloned().unwrap_or_default();
+            actions.iter().any(|a| a == "dynamodb:Query")
+                && statement["Resource"]["Fn::Sub"] == format!("${{PortalTable.Arn}}/index/{}", BY_CONTACT.name)
+        });
+        assert!(granted, "{function} cannot Query {}", BY_CONTACT.name);
+    }
 }
 
 #[test]

@@ -289,7 +289,7 @@ async fn replies_notify_the_agent_and_agent_replies_and_resolutions_email_the_cu
     assert!(survey.html.contains(">Rate Your Experience</a>"));
     let stored =
         stack.store.link_token(&portal::domain::secrets::token_hash(&token)).await.unwrap().expect("stored by hash");
-    assert_eq!(stored.reference, tkt(1));
+    assert_eq!(stored.reference, Some(tkt(1)));
     assert!(stack.store.link_token(&token).await.unwrap().is_none(), "the raw token is not a key");
     assert_eq!(stack.ticket(1).await.unwrap().status, Status::Resolved);
 }

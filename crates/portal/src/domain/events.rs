@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::access::AccessRequested;
 use super::ticket::TicketRef;
 use super::workspace::WorkspaceSlug;
 
@@ -23,6 +24,9 @@ pub enum EventKind {
     AgentReplied,
     /// Send the Rate Your Experience email.
     TicketResolved,
+    /// Email an access link if the address has tickets (its own message
+    /// shape: [`super::access::AccessRequested`]).
+    AccessRequested,
 }
 
 impl EventKind {
@@ -32,6 +36,7 @@ impl EventKind {
             EventKind::CustomerReplied => "customer_replied",
             EventKind::AgentReplied => "agent_replied",
             EventKind::TicketResolved => "ticket_resolved",
+            EventKind::AccessRequested => "access_requested",
         }
     }
 }
@@ -52,6 +57,8 @@ pub enum BadEvent {
     Malformed(#[from] serde_json::Error),
     #[error("unsupported event version {0}")]
     Version(u32),
+    #[error("a {0} message does not have this shape")]
+    Kind(&'static str),
 }
 
 impl PortalEvent {
@@ -69,6 +76,9 @@ impl PortalEvent {
         if event.v != EVENT_VERSION {
             return Err(BadEvent::Version(event.v));
         }
+        if event.kind == EventKind::AccessRequested {
+            return Err(BadEvent::Kind(event.kind.as_str()));
+        }
         Ok(event)
     }
 
@@ -78,9 +88,76 @@ impl PortalEvent {
     }
 }
 
+/// Any message on the events queue: a ticket's event, or an access request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerMessage {
+    Ticket(PortalEvent),
+    Access(AccessRequested),
+}
+
+/// Just enough of a message to tell its shape.
+#[derive(Deserialize)]
+struct Envelope {
+    v: u32,
+    kind: EventKind,
+}
+
+impl WorkerMessage {
+    pub fn parse(body: &str) -> Result<Self, BadEvent> {
+        let envelope: Envelope = serde_json::from_str(body)?;
+        if envelope.v != EVENT_VERSION {
+            return Err(BadEvent::Version(envelope.v));
+        }
+        Ok(match envelope.kind {
+            EventKind::AccessRequested => WorkerMessage::Access(AccessRequested::parse(body)?),
+            _ => WorkerMessage::Ticket(PortalEvent::parse(body)?),
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        match self {
+            WorkerMessage::Ticket(event) => event.to_json(),
+            WorkerMessage::Access(event) => event.to_json(),
+        }
+    }
+
+    pub fn kind(&self) -> EventKind {
+        match self {
+            WorkerMessage::Ticket(event) => event.kind,
+            WorkerMessage::Access(event) => event.kind,
+        }
+    }
+}
+
+impl From<PortalEvent> for WorkerMessage {
+    fn from(event: PortalEvent) -> Self {
+        WorkerMessage::Ticket(event)
+    }
+}
+
+impl From<AccessRequested> for WorkerMessage {
+    fn from(event: AccessRequested) -> Self {
+        WorkerMessage::Access(event)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_queue_carries_ticket_events_and_access_requests() {
+        let access = r#"{"v":1,"kind":"access_requested","workspace":"demo","id":"01J"}"#;
+        assert!(matches!(WorkerMessage::parse(access), Ok(WorkerMessage::Access(_))));
+        assert_eq!(WorkerMessage::parse(access).unwrap().to_json(), access);
+        let ticket = r#"{"v":1,"kind":"agent_replied","workspace":"demo","reference":"TKT-0001","id":"01J"}"#;
+        assert!(matches!(WorkerMessage::parse(ticket), Ok(WorkerMessage::Ticket(_))));
+        // An access request is no ticket event, even with a reference.
+        let hybrid = r#"{"v":1,"kind":"access_requested","workspace":"demo","reference":"TKT-0001","id":"01J"}"#;
+        assert!(PortalEvent::parse(hybrid).is_err());
+        assert!(matches!(WorkerMessage::parse(&ticket.replace("\"v\":1", "\"v\":3")), Err(BadEvent::Version(3))));
+        assert!(WorkerMessage::parse(r#"{"v":1,"kind":"unheard_of"}"#).is_err());
+    }
 
     #[test]
     fn round_trips_and_rejects_other_versions() {

@@ -1,6 +1,7 @@
 //! The portal's business rules. Knows nothing of AWS or HTTP.
 
 pub mod accent;
+pub mod access;
 pub mod agent;
 pub mod branding;
 pub mod client;
@@ -13,6 +14,7 @@ pub mod fields;
 pub mod inbox;
 pub mod logo;
 pub mod origin;
+pub mod paging;
 pub mod secrets;
 pub mod submission;
 pub mod text;
@@ -23,14 +25,16 @@ pub mod widget_origin;
 pub mod workspace;
 
 pub use accent::AccentColour;
+pub use access::{AccessRequest, AccessRequested, Session, TicketSummary, TrackingMode};
 pub use agent::Agent;
 pub use client::ClientAddress;
 pub use contact::Contact;
-pub use conversation::{Author, Comment, CustomerView, Visibility};
-pub use events::{EventKind, PortalEvent};
+pub use conversation::{Author, Comment, ConversationPage, CustomerView, Visibility};
+pub use events::{EventKind, PortalEvent, WorkerMessage};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use inbox::InboxItem;
 pub use logo::{Logo, LogoFormat, LogoRef};
+pub use paging::CommentCursor;
 pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
 pub use ticket::{
     Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef, MAX_CUSTOMER_MESSAGES,

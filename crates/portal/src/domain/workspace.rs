@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::access::TrackingMode;
 use super::branding::{AccentColour, LogoRef, WidgetOrigin, DEFAULT_ACCENT};
 
 /// A workspace slug: 1 to 63 of `a-z`, `0-9` and inner `-`. Anything else
@@ -89,12 +90,23 @@ pub struct Workspace {
     /// Sites allowed to embed the widget (CORS on the JSON submit).
     #[serde(default)]
     pub widget_origins: Vec<WidgetOrigin>,
+    /// Whether a typed email shows a ticket or only sends a link.
+    #[serde(default)]
+    pub tracking: TrackingMode,
 }
 
 impl Workspace {
     /// A workspace with no branding and no widget origins yet.
     pub fn new(slug: WorkspaceSlug, name: impl Into<String>, auto_assign: bool) -> Self {
-        Self { slug, name: name.into(), auto_assign, accent: None, logo: None, widget_origins: Vec::new() }
+        Self {
+            slug,
+            name: name.into(),
+            auto_assign,
+            accent: None,
+            logo: None,
+            widget_origins: Vec::new(),
+            tracking: TrackingMode::default(),
+        }
     }
 
     /// `#rrggbb`: the workspace's accent, or the portal's own.

@@ -2,6 +2,7 @@
 
 use ulid::Ulid;
 
+use super::access::Proof;
 use super::retry::{until_fresh, Attempt, Contended};
 use super::Portal;
 use crate::aws::AwsError;
@@ -9,8 +10,8 @@ use crate::domain::client::ClientAddress;
 use crate::domain::fields::normalize_email;
 use crate::domain::secrets::{constant_time_eq, sha256_hex};
 use crate::domain::{
-    Author, Comment, CustomerView, EventKind, IdempotencyKey, MessageBody, PortalEvent, ReplyRefused, Ticket,
-    TicketRef, Visibility, Workspace, WorkspaceSlug, MAX_CUSTOMER_MESSAGES,
+    Author, Comment, CommentCursor, ConversationPage, CustomerView, EventKind, IdempotencyKey, MessageBody,
+    PortalEvent, ReplyRefused, Ticket, TicketRef, Visibility, Workspace, WorkspaceSlug, MAX_CUSTOMER_MESSAGES,
 };
 use crate::ratelimit::{Limit, OverLimit, Subject};
 use crate::store::{reply_idempotency_scope, CustomerReply, StatusChange, TicketWriteError, TypedEmail};
@@ -28,6 +29,10 @@ pub enum LookupError {
     /// emails wait, for everyone alike; a private link still opens it.
     #[error("too many failed attempts on this ticket")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// The workspace tracks by link: a typed email never shows a ticket, it
+    /// only sends a link (when it is the ticket's). The same answer either way.
+    #[error("a link was emailed instead")]
+    LinkSent,
     #[error(transparent)]
     Unavailable(#[from] AwsError),
 }
@@ -67,11 +72,11 @@ pub struct ReplyReceipt {
     pub comment_id: String,
 }
 
-/// A verified ticket with everything read alongside it.
-struct Verified {
-    workspace: Workspace,
-    ticket: Ticket,
-    comments: Vec<Comment>,
+/// A verified ticket with everything read alongside it: one page of its conversation.
+pub(super) struct Verified {
+    pub(super) workspace: Workspace,
+    pub(super) ticket: Ticket,
+    pub(super) page: ConversationPage,
 }
 
 /// How a reply's write went.
@@ -84,18 +89,20 @@ enum Replied {
 impl Portal {
     /// Reads the ticket and checks the typed `email` against it, counting a
     /// miss before anything is compared. One sequential round trip: the
-    /// workspace and the ticket with its conversation are read alongside one
+    /// workspace and the ticket with one page of its
+    /// conversation (the newest, or the one older than `before`) are read alongside one
     /// transaction that charges the client's and the ticket's miss registers
     /// unless the database finds the email is the ticket's (which cancels
     /// it, so the owner's own lookups cost nothing). A full register refuses
     /// the attempt before any answer exists. Every way of not matching does
     /// the same work and answers the same.
-    async fn verify(
+    pub(super) async fn verify(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
         email: &str,
         client: ClientAddress,
+        before: Option<&CommentCursor>,
     ) -> Result<Verified, LookupError> {
         let typed = normalize_email(email);
         let per_ticket = Limit::failed_lookups_per_ticket(self.config.lookup_limit);
@@ -106,7 +113,7 @@ impl Portal {
         ];
         let (workspace, found, checked) = tokio::join!(
             self.store.get_workspace(slug),
-            self.store.ticket_with_comments(slug, reference),
+            self.store.ticket_page(slug, reference, before),
             self.store.check_typed_email(slug, reference, &typed, &misses),
         );
         match checked? {
@@ -124,8 +131,8 @@ impl Portal {
             }
             TypedEmail::Matches => match (workspace?, found?) {
                 // The database said "match"; the ticket read must agree.
-                (Some(workspace), Some((ticket, comments))) if constant_time_eq(&typed, &ticket.email_normalized) => {
-                    Ok(Verified { workspace, ticket, comments })
+                (Some(workspace), Some((ticket, page))) if constant_time_eq(&typed, &ticket.email_normalized) => {
+                    Ok(Verified { workspace, ticket, page })
                 }
                 _ => {
                     tracing::warn!(workspace = %slug, reference = %reference, "typed email matched, yet the read ticket differs");
@@ -135,16 +142,19 @@ impl Portal {
         }
     }
 
-    /// The ticket as its customer may see it, if `email` is the one it was submitted with.
+    /// The ticket as its customer may see it, if `email` is the one it was
+    /// submitted with: the newest page of its conversation, or the page older
+    /// than `before`.
     pub async fn lookup_ticket(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
         email: &str,
         client: ClientAddress,
+        before: Option<&CommentCursor>,
     ) -> Result<(Workspace, CustomerView), LookupError> {
-        let verified = self.verify(slug, reference, email, client).await?;
-        Ok((verified.workspace, CustomerView::new(verified.ticket, verified.comments)))
+        let verified = self.verify_typed(slug, reference, email, client, before).await?;
+        Ok((verified.workspace, CustomerView::paged(verified.ticket, verified.page)))
     }
 
     /// Adds the customer's public reply, reopening a Resolved or Waiting ticket
@@ -163,6 +173,21 @@ impl Portal {
         client: ClientAddress,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<ReplyReceipt, ReplyError> {
+        let proof = Proof::Email { email, client };
+        self.reply(slug, reference, &proof, message, client, idempotency_key).await
+    }
+
+    /// A reply verified by `proof` (a typed email or a session).
+    pub(super) async fn reply(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        proof: &Proof<'_>,
+        message: MessageBody,
+        // The reply limits count the client, for typed and session replies alike.
+        client: ClientAddress,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<ReplyReceipt, ReplyError> {
         let fingerprint = sha256_hex(message.as_str().as_bytes());
         let scoped_key = idempotency_key.map(|k| reply_idempotency_scope(reference, k.as_str()));
         let comment_id = Ulid::new().to_string();
@@ -170,7 +195,7 @@ impl Portal {
         let (message_ref, comment_id_ref, event_ref) = (&message, &comment_id, &event);
         let idempotency = scoped_key.as_deref().map(|k| (k, fingerprint.as_str()));
         let replied = until_fresh::<_, ReplyError, _>(move || async move {
-            let Verified { workspace, mut ticket, mut comments } = self.verify(slug, reference, email, client).await?;
+            let Verified { workspace, mut ticket, page } = self.verify_proof(slug, reference, proof, None).await?;
             let next = ticket.status.after_customer_reply().map_err(ReplyError::Refused)?;
             let comment = Comment {
                 id: comment_id_ref.clone(),
@@ -198,8 +223,7 @@ impl Portal {
                     tracing::info!(workspace = %slug, reference = %reference, "customer replied");
                     ticket.status = next;
                     ticket.updated_at = comment.created_at;
-                    comments.push(comment);
-                    let view = CustomerView::new(ticket, comments);
+                    let view = CustomerView::paged(ticket, page).with_newest(comment);
                     let receipt = ReplyReceipt { workspace, view, comment_id: comment_id_ref.clone() };
                     Ok(Attempt::Done(Replied::Added(Box::new(receipt))))
                 }
@@ -208,7 +232,7 @@ impl Portal {
                 Err(TicketWriteError::Full) => Err(ReplyError::Refused(ReplyRefused::Full)),
                 Err(TicketWriteError::OverLimit(over)) => {
                     tracing::info!(workspace = %slug, reference = %reference, scope = over.limit.scope, "reply over the limit");
-                    let ticket = Box::new((workspace, CustomerView::new(ticket, comments)));
+                    let ticket = Box::new((workspace, CustomerView::paged(ticket, page)));
                     Err(ReplyError::RateLimited { retry_after_secs: over.retry_after_secs, ticket })
                 }
                 Err(TicketWriteError::Aws(err)) => Err(err.into()),
@@ -219,7 +243,7 @@ impl Portal {
             Replied::Added(receipt) => Ok(*receipt),
             Replied::KeyTaken => {
                 let key = scoped_key.as_deref().unwrap_or_default();
-                self.replay_reply(slug, reference, key, &fingerprint, email, client).await
+                self.replay_reply(slug, reference, key, &fingerprint, proof).await
             }
         }
     }
@@ -230,8 +254,7 @@ impl Portal {
         reference: TicketRef,
         scoped_key: &str,
         fingerprint: &str,
-        email: &str,
-        client: ClientAddress,
+        proof: &Proof<'_>,
     ) -> Result<ReplyReceipt, ReplyError> {
         let record =
             self.store.find_idempotent(slug, scoped_key).await?.ok_or(ReplyError::IdempotencyRecordVanished)?;
@@ -241,7 +264,7 @@ impl Portal {
         // The first attempt may have failed to queue its message: send it again.
         let event = PortalEvent::new(EventKind::CustomerReplied, slug.clone(), reference, &record.id);
         self.queue.publish(&event).await?;
-        let (workspace, view) = self.lookup_ticket(slug, reference, email, client).await?;
-        Ok(ReplyReceipt { workspace, view, comment_id: record.id })
+        let Verified { workspace, ticket, page } = self.verify_proof(slug, reference, proof, None).await?;
+        Ok(ReplyReceipt { workspace, view: CustomerView::paged(ticket, page), comment_id: record.id })
     }
 }

@@ -40,10 +40,10 @@ impl Portal {
         let (Some(stored), Some(workspace)) = (stored, workspace) else {
             return Err(SurveyError::Expired);
         };
-        if !stored.opens(TokenPurpose::Csat, slug, self.clock.now_unix()) {
-            return Err(SurveyError::Expired);
-        }
-        let reference = stored.reference;
+        let reference = match stored.reference {
+            Some(reference) if stored.opens(TokenPurpose::Csat, slug, self.clock.now_unix()) => reference,
+            _ => return Err(SurveyError::Expired),
+        };
         if stored.used_at.is_some() {
             return Ok(Survey::Rated { workspace, reference });
         }

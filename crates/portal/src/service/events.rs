@@ -54,7 +54,7 @@ impl Portal {
         self.mailer.is_some()
     }
 
-    fn mailer(&self) -> Result<&Mailer, WorkError> {
+    pub(super) fn mailer(&self) -> Result<&Mailer, WorkError> {
         self.mailer.as_ref().ok_or(WorkError::NoSender)
     }
 
@@ -68,13 +68,15 @@ impl Portal {
             EventKind::CustomerReplied => self.customer_replied(event, age).await?,
             EventKind::AgentReplied => self.agent_replied(event, age).await?,
             EventKind::TicketResolved => self.ticket_resolved(event, age).await?,
+            // `PortalEvent::parse` refuses this kind: access requests have their own shape.
+            EventKind::AccessRequested => Outcome::Dropped,
         };
         tracing::info!(kind = event.kind.as_str(), workspace = %event.workspace, reference = %event.reference, ?outcome, "event handled");
         Ok(outcome)
     }
 
     /// How the workspace's emails look.
-    fn brand(&self, workspace: &Workspace) -> mail::Brand {
+    pub(super) fn brand(&self, workspace: &Workspace) -> mail::Brand {
         mail::Brand::for_workspace(workspace, &self.links)
     }
 
@@ -84,7 +86,15 @@ impl Portal {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(), AwsError>>,
     {
-        let key = event.effect_key(name);
+        self.once_keyed(event.effect_key(name), effect).await
+    }
+
+    /// Runs `effect` unless the ledger holds `key` as done.
+    pub(super) async fn once_keyed<F, Fut>(&self, key: String, effect: F) -> Result<(), WorkError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(), AwsError>>,
+    {
         let store = &self.store;
         match store.claim_effect(&key).await? {
             Claim::Done => Ok(()),
@@ -103,7 +113,7 @@ impl Portal {
 
     /// Reads what `event` announced, waiting a moment for a write still in flight.
     /// `Ok(None)`: it never happened (drop the message).
-    async fn announced<T, F, Fut>(&self, age_secs: i64, read: F) -> Result<Option<T>, WorkError>
+    pub(super) async fn announced<T, F, Fut>(&self, age_secs: i64, read: F) -> Result<Option<T>, WorkError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Option<T>, AwsError>>,
@@ -159,9 +169,13 @@ impl Portal {
             store.add_inbox_item(&event.workspace, &item).await?;
         }
         let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
-        let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking);
         let brand = self.brand(&workspace);
-        self.once(event, "confirmation_email", || mailer.send(&email, &brand)).await?;
+        self.once(event, "confirmation_email", || async {
+            let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)
+                .with_ticket_link(self.new_ticket_link(&ticket).await?);
+            mailer.send(&email, &brand).await
+        })
+        .await?;
         Ok(Outcome::Done)
     }
 
@@ -192,13 +206,15 @@ impl Portal {
         Ok(current.and_then(|id| agents.into_iter().find(|a| a.id == id)))
     }
 
+    /// The ticket and the one public comment `event` names, read by key (never the conversation).
     async fn announced_comment(&self, event: &PortalEvent, age: i64) -> Result<Option<(Ticket, Comment)>, WorkError> {
         let store = &self.store;
         self.announced(age, || async {
-            let found = store.ticket_with_comments(&event.workspace, event.reference).await?;
-            Ok(found.and_then(|(ticket, comments)| {
-                comments.into_iter().find(|c| c.id == event.id).map(|comment| (ticket, comment))
-            }))
+            let (ticket, comment) = tokio::join!(
+                store.get_ticket(&event.workspace, event.reference),
+                store.public_comment(&event.workspace, event.reference, &event.id)
+            );
+            Ok(ticket?.zip(comment?))
         })
         .await
     }
@@ -239,9 +255,13 @@ impl Portal {
         }
         let workspace = self.event_workspace(event).await?;
         let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
-        let email = mail::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking);
         let brand = self.brand(&workspace);
-        self.once(event, "customer_email", || mailer.send(&email, &brand)).await?;
+        self.once(event, "customer_email", || async {
+            let email = mail::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking)
+                .with_ticket_link(self.new_ticket_link(&ticket).await?);
+            mailer.send(&email, &brand).await
+        })
+        .await?;
         Ok(Outcome::Done)
     }
 
@@ -268,7 +288,8 @@ impl Portal {
             let stored = LinkToken::survey(event.workspace.clone(), ticket.reference, &event.id, self.clock.now_unix());
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = self.links.survey_url(&event.workspace, &token);
-            let email = mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url);
+            let email = mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url)
+                .with_ticket_link(self.new_ticket_link(&ticket).await?);
             let brand = self.brand(&workspace);
             mailer.send(&email, &brand).await
         })

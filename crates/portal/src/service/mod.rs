@@ -12,6 +12,8 @@ use crate::queue::EventQueue;
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 
+mod access;
+mod access_mail;
 mod agent;
 mod conversation;
 mod csat;
@@ -21,6 +23,7 @@ mod retry;
 mod submit;
 mod workspace;
 
+pub use access::{AccessError, Granted, Opened};
 pub use agent::AgentActionError;
 pub use conversation::{LookupError, ReplyError, ReplyReceipt};
 pub use csat::{Survey, SurveyError};

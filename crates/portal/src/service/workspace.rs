@@ -3,7 +3,7 @@
 
 use super::Portal;
 use crate::aws::AwsError;
-use crate::domain::{AccentColour, Agent, Logo, WidgetOrigin, Workspace, WorkspaceName, WorkspaceSlug};
+use crate::domain::{AccentColour, Agent, Logo, TrackingMode, WidgetOrigin, Workspace, WorkspaceName, WorkspaceSlug};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -31,6 +31,7 @@ pub enum Change<T> {
 pub struct WorkspaceUpdate {
     pub name: Option<WorkspaceName>,
     pub auto_assign: Option<bool>,
+    pub tracking: Option<TrackingMode>,
     pub accent: Change<AccentColour>,
     pub logo: Change<Logo>,
     /// Replaces the whole list (`Clear`: the widget works on no site).
@@ -71,6 +72,9 @@ impl Portal {
         }
         if let Some(auto_assign) = update.auto_assign {
             workspace.auto_assign = auto_assign;
+        }
+        if let Some(tracking) = update.tracking {
+            workspace.tracking = tracking;
         }
         match update.accent {
             Change::Keep => {}

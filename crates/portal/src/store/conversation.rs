@@ -1,16 +1,20 @@
 //! A ticket's conversation: comment items in the ticket's partition, so one
-//! Query reads the ticket and its comments together.
+//! Query reads the ticket and its newest comments together. Public comments
+//! (`C#`) sort between internal notes (`B#`) and the ticket (`TICKET`): a
+//! descending Query from the ticket reaches the newest public comments first
+//! and stops before any note.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
-use super::dynamo::{from_item, number, to_item, Item};
+use super::dynamo::{from_item, key, number, s, to_item, Item};
 use super::idempotency::IdempotencyRecord;
-use super::keys::{comment_sk, ticket_pk, COMMENT_PREFIX, PK, SK, TICKET_SK};
+use super::keys::{comment_sk, note_sk, ticket_pk, COMMENT_PREFIX, NOTE_PREFIX, PK, SK, TICKET_SK};
 use super::ticket::{StatusChange, TicketWriteError, CUSTOMER_MESSAGES};
 use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
-use crate::domain::{Comment, Ticket, TicketRef, WorkspaceSlug};
+use crate::domain::paging::CONVERSATION_PAGE_SIZE;
+use crate::domain::{Comment, CommentCursor, ConversationPage, Ticket, TicketRef, Visibility, WorkspaceSlug};
 use crate::ratelimit::{Charge, OverLimit};
 
 /// What a customer's reply pays besides its comment: the limits' charges, and
@@ -30,9 +34,34 @@ enum CommentPart {
     Charge(usize),
 }
 
+/// Where a comment is stored: public ones where customers read, notes below.
+fn comment_key(comment: &Comment) -> String {
+    match comment.visibility {
+        Visibility::Public => comment_sk(&comment.id),
+        Visibility::Internal => note_sk(&comment.id),
+    }
+}
+
+fn sort_key(item: &Item) -> &str {
+    match item.get(SK) {
+        Some(AttributeValue::S(sk)) => sk,
+        _ => "",
+    }
+}
+
+/// Comments read newest first, as one page: the first `CONVERSATION_PAGE_SIZE`,
+/// and a cursor when more were found behind them.
+fn page_of(items: Vec<Item>) -> Result<ConversationPage, AwsError> {
+    let more = items.len() > CONVERSATION_PAGE_SIZE;
+    let comments: Vec<Comment> =
+        items.into_iter().take(CONVERSATION_PAGE_SIZE).map(from_item).collect::<Result<_, _>>()?;
+    let older = if more { comments.last().and_then(|c| CommentCursor::parse(&c.id)) } else { None };
+    Ok(ConversationPage { comments, older })
+}
+
 impl Store {
-    /// The ticket and its whole conversation in one Query (internal notes
-    /// included: callers showing customers go through `CustomerView`).
+    /// The ticket and its whole conversation, internal notes included, oldest
+    /// first (for agents only: callers showing customers use [`Store::ticket_page`]).
     pub async fn ticket_with_comments(
         &self,
         slug: &WorkspaceSlug,
@@ -41,15 +70,95 @@ impl Store {
         let mut ticket = None;
         let mut comments = Vec::new();
         for item in self.query_prefix(ticket_pk(slug, reference), None).await? {
-            match item.get(SK) {
-                Some(AttributeValue::S(sk)) if sk == TICKET_SK => ticket = Some(from_item::<Ticket>(item)?),
-                Some(AttributeValue::S(sk)) if sk.starts_with(COMMENT_PREFIX) => {
-                    comments.push(from_item::<Comment>(item)?)
-                }
-                _ => {}
+            let sk = sort_key(&item);
+            if sk == TICKET_SK {
+                ticket = Some(from_item::<Ticket>(item)?);
+            } else if sk.starts_with(COMMENT_PREFIX) || sk.starts_with(NOTE_PREFIX) {
+                comments.push(from_item::<Comment>(item)?);
             }
         }
+        comments.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(ticket.map(|t| (t, comments)))
+    }
+
+    /// The ticket and one page of its public conversation: the newest page in
+    /// one descending Query (ticket and comments share the partition), or
+    /// with `before` the page older than that comment (the ticket read beside
+    /// it). Never reads an internal note, nor more than a page.
+    pub async fn ticket_page(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        before: Option<&CommentCursor>,
+    ) -> Result<Option<(Ticket, ConversationPage)>, AwsError> {
+        let pk = ticket_pk(slug, reference);
+        // One more comment than a page, to know whether older ones exist.
+        let wanted = CONVERSATION_PAGE_SIZE + 1;
+        match before {
+            None => {
+                let mut items = self.query_newest(&pk, TICKET_SK, wanted + 1).await?;
+                let Some(first) = items.first().filter(|item| sort_key(item) == TICKET_SK) else {
+                    return Ok(None);
+                };
+                let ticket = from_item::<Ticket>(first.clone())?;
+                items.remove(0);
+                Ok(Some((ticket, page_of(items)?)))
+            }
+            Some(cursor) => {
+                let end = comment_sk(cursor.as_str());
+                let (ticket, items) =
+                    tokio::join!(self.get_ticket(slug, reference), self.query_newest(&pk, &end, wanted + 1));
+                let Some(ticket) = ticket? else { return Ok(None) };
+                let older: Vec<Item> = items?.into_iter().filter(|item| sort_key(item) != end).collect();
+                Ok(Some((ticket, page_of(older)?)))
+            }
+        }
+    }
+
+    /// One public comment by id (what a worker message names).
+    pub async fn public_comment(
+        &self,
+        slug: &WorkspaceSlug,
+        reference: TicketRef,
+        comment_id: &str,
+    ) -> Result<Option<Comment>, AwsError> {
+        self.get("GetItem comment", key(ticket_pk(slug, reference), comment_sk(comment_id)))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Up to `limit` items of the partition from `up_to` (inclusive) down to
+    /// the first public comment, newest first. Pages on when DynamoDB stops
+    /// early (a response holds at most 1 MB).
+    async fn query_newest(&self, pk: &str, up_to: &str, limit: usize) -> Result<Vec<Item>, AwsError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        while items.len() < limit {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":from", s(COMMENT_PREFIX))
+                .expression_attribute_values(":to", s(up_to))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::new("Query conversation page", e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(next) if !next.is_empty() => start = Some(next),
+                _ => break,
+            }
+        }
+        Ok(items)
     }
 
     /// Adds a comment and, in the same transaction, moves the ticket's status
@@ -72,7 +181,7 @@ impl Store {
         let pk = ticket_pk(slug, reference);
         let put_comment = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(comment, pk.clone(), comment_sk(&comment.id))?))
+            .set_item(Some(to_item(comment, pk.clone(), comment_key(comment))?))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
             .build()

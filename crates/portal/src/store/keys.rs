@@ -8,10 +8,21 @@
 //! | contact             | `WS#{slug}`             | `CONTACT#{sha256(email)}` | upsert with `if_not_exists` (no duplicates) |
 //! | idempotency record  | `WS#{slug}`             | `IDEM#{sha256(key)}`      | conditional Put; GetItem on replay (TTL 24 h) |
 //! | inbox notification  | `WS#{slug}`             | `INBOX#{agent}#{ulid}`    | Query begins_with per agent                 |
-//! | ticket              | `T#{slug}#{TKT-0001}`   | `TICKET`                  | one Query on pk returns ticket + comments   |
-//! | comment             | `T#{slug}#{TKT-0001}`   | `C#{ulid}`                | (same Query), sorted by time                |
-//! | link token (CSAT)   | `TOKEN#{sha256(token)}` | `TOKEN`                   | GetItem; conditional update on use           |
+//! | ticket              | `T#{slug}#{TKT-0001}`   | `TICKET`                  | GetItem; with the newest comments, one descending Query (below) |
+//! | public comment      | `T#{slug}#{TKT-0001}`   | `C#{ulid}`                | descending Query `sk BETWEEN C# AND TICKET`, 51 items: the ticket and the newest page; older pages `BETWEEN C# AND C#{cursor}`; GetItem (worker) |
+//! | internal note       | `T#{slug}#{TKT-0001}`   | `B#{ulid}`                | sorts below every `C#`, so customer reads never reach it; agents read the whole partition |
+//! | link token          | `TOKEN#{sha256(token)}` | `TOKEN`                   | GetItem; conditional update on use (survey) |
+//! | session             | `SESSION#{sha256(cookie)}` | `SESSION`              | conditional Put on a link's GET; GetItem per request (12 h, checked in code) |
+//! | access request      | `ACCESS#{ulid}`         | `ACCESS`                  | Put by the access route; GetItem by the worker (1 h) |
 //! | worker effect       | `EFFECT#{event effect}` | `EFFECT`                  | conditional Put: each email/notification once |
+//!
+//! Index `ByContact` (sparse: only ticket items carry `contactKey`): partition
+//! `contactKey` = `{slug}#{contactId}`, sort `id` (the ticket's ULID), so a
+//! descending Query lists one address's tickets in one workspace, newest first,
+//! without a scan; it projects what My tickets shows. Tickets written before the
+//! index existed have no `contactKey`: backfill them once by setting it on every
+//! `sk = TICKET` item (`{workspace}#{contactId}` from the item's own attributes;
+//! README, "Upgrading").
 //!
 //! The rate-limit table is separate: pk `{scope}#{sha256(salt, ip)}#{window}`.
 
@@ -30,9 +41,22 @@ pub const WORKSPACE_SK: &str = "WORKSPACE";
 pub const LOGO_SK: &str = "LOGO";
 pub const TICKET_SK: &str = "TICKET";
 pub const COMMENT_PREFIX: &str = "C#";
+/// Internal notes: below `C#`, outside every customer Query.
+pub const NOTE_PREFIX: &str = "B#";
 pub const AGENT_PREFIX: &str = "AGENT#";
 pub const TOKEN_SK: &str = "TOKEN";
 pub const EFFECT_SK: &str = "EFFECT";
+pub const SESSION_SK: &str = "SESSION";
+pub const ACCESS_SK: &str = "ACCESS";
+
+/// The contact index: one address's tickets in one workspace.
+pub const BY_CONTACT_INDEX: &str = "ByContact";
+/// Its partition attribute, on ticket items only.
+pub const CONTACT_KEY: &str = "contactKey";
+/// Its sort attribute: the ticket's ULID.
+pub const CONTACT_SORT: &str = "id";
+/// What it projects besides the keys: what My tickets shows.
+pub const BY_CONTACT_PROJECTION: [&str; 4] = ["reference", "subject", "status", "updatedAt"];
 
 pub fn workspace_pk(slug: &WorkspaceSlug) -> String {
     format!("WS#{slug}")
@@ -70,6 +94,23 @@ pub fn ticket_pk(slug: &WorkspaceSlug, reference: TicketRef) -> String {
 
 pub fn comment_sk(comment_id: &str) -> String {
     format!("{COMMENT_PREFIX}{comment_id}")
+}
+
+pub fn note_sk(note_id: &str) -> String {
+    format!("{NOTE_PREFIX}{note_id}")
+}
+
+/// The contact index's partition value of a ticket.
+pub fn contact_key(slug: &WorkspaceSlug, contact_id: &str) -> String {
+    format!("{slug}#{contact_id}")
+}
+
+pub fn session_pk(session_hash: &str) -> String {
+    format!("SESSION#{session_hash}")
+}
+
+pub fn access_pk(request_id: &str) -> String {
+    format!("ACCESS#{request_id}")
 }
 
 pub fn token_pk(token_hash: &str) -> String {

@@ -12,6 +12,7 @@ pub mod keys;
 mod ledger;
 mod logo;
 pub mod schema;
+mod session;
 mod ticket;
 mod token;
 pub(crate) mod transaction;

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, ReturnValu
 
 use super::dynamo::{attribute, conditional, from_item, key, n, s, to_item, Item};
 use super::idempotency::IdempotencyRecord;
-use super::keys::{ticket_pk, PK, TICKET_SK};
+use super::keys::{contact_key, ticket_pk, CONTACT_KEY, PK, TICKET_SK};
 use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
@@ -89,9 +89,12 @@ impl Store {
         idempotency: Option<(&str, &str)>,
     ) -> Result<(), CreateTicketError> {
         let now = self.clock.now_unix();
+        let mut item = to_item(ticket, ticket_pk(&ticket.workspace, ticket.reference), TICKET_SK.into())?;
+        // Every new ticket joins its contact's index entry (My tickets).
+        item.insert(CONTACT_KEY.into(), s(contact_key(&ticket.workspace, &ticket.contact_id)));
         let ticket_put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(ticket, ticket_pk(&ticket.workspace, ticket.reference), TICKET_SK.into())?))
+            .set_item(Some(item))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
             .build()

@@ -43,6 +43,9 @@ impl Store {
     /// if the token is unused and unexpired: the first answer wins.
     pub async fn record_rating(&self, token_hash: &str, token: &LinkToken, rating: &Rating) -> Result<bool, AwsError> {
         let now = self.clock.now_unix();
+        let reference = token.reference.ok_or_else(|| {
+            AwsError::unusable_answer("TransactWriteItems record rating", "a survey token names no ticket")
+        })?;
         let use_token = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(token_pk(token_hash), TOKEN_SK)))
@@ -57,7 +60,7 @@ impl Store {
             .map_err(|e| AwsError::new("TransactWriteItems token", e))?;
         let rate = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(ticket_pk(&token.workspace, token.reference), TICKET_SK)))
+            .set_key(Some(key(ticket_pk(&token.workspace, reference), TICKET_SK)))
             .update_expression("SET rating = :rating")
             .condition_expression("attribute_exists(#pk)")
             .expression_attribute_names("#pk", PK)

@@ -127,11 +127,11 @@ mod tests {
         let (expression, names, values) = save_expression(&workspace).unwrap();
         let mut named: Vec<&str> = names.values().map(String::as_str).collect();
         named.sort();
-        assert_eq!(named, ["accent", "autoAssign", "logo", "name", "slug", "widgetOrigins"]);
+        assert_eq!(named, ["accent", "autoAssign", "logo", "name", "slug", "tracking", "widgetOrigins"]);
         assert!(expression.starts_with("SET ") && expression.contains(" REMOVE "), "{expression}");
         let removed = expression.split(" REMOVE ").nth(1).unwrap();
         assert_eq!(names[removed], "logo", "no logo: removed, not stored as null");
-        assert_eq!(values.len(), 5);
+        assert_eq!(values.len(), 6);
         assert!(!expression.contains(TICKET_SEQ) && !expression.contains(ASSIGN_SEQ));
         assert!(values.values().any(|v| v.as_s().is_ok_and(|s| s == "#0f5132")));
     }

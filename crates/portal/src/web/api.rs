@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::time::rfc3339;
-use crate::domain::{Comment, CustomerView, Rating, Resolution, Status, TicketRef, TicketType};
+use crate::domain::{
+    Comment, CustomerView, Rating, Resolution, Status, TicketRef, TicketSummary, TicketType, WorkspaceSlug,
+};
+use crate::links::Links;
 
 /// Every JSON error: `{"error", "message", "fields"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +122,9 @@ pub struct TicketView {
     pub conversation: Vec<ConversationMessage>,
     pub created_at: String,
     pub description: Option<String>,
+    /// Send it back as `before` for the 50 messages before this page; null
+    /// when there are none.
+    pub older_cursor: Option<String>,
     pub rating: Option<RatingView>,
     pub reference: TicketRef,
     /// Once Resolved or Closed.
@@ -138,6 +144,7 @@ impl From<&CustomerView> for TicketView {
             conversation: view.conversation.iter().map(ConversationMessage::from).collect(),
             created_at: rfc3339(t.created_at),
             description: t.description.clone(),
+            older_cursor: view.older.as_ref().map(|c| c.to_string()),
             rating: t.rating.as_ref().map(RatingView::from),
             reference: t.reference,
             resolution: t.resolution.as_ref().filter(|_| t.status.is_resolved()).map(ResolutionView::from),
@@ -146,6 +153,60 @@ impl From<&CustomerView> for TicketView {
             ticket_type: t.ticket_type,
             updated_at: rfc3339(t.updated_at),
         }
+    }
+}
+
+/// `202` of a request for a link (whatever the address), and of a typed
+/// email in a workspace that tracks by link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sent {
+    /// Always `sent`.
+    pub status: String,
+}
+
+impl Sent {
+    pub fn new() -> Self {
+        Self { status: "sent".into() }
+    }
+}
+
+impl Default for Sent {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One ticket of an access link's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketLine {
+    pub reference: TicketRef,
+    pub status: Status,
+    pub subject: String,
+    /// The ticket's page (it opens under the session a link starts, or with the email).
+    pub tracking_url: String,
+    pub updated_at: String,
+}
+
+/// `200` of an access link: every ticket of its address here, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTickets {
+    pub tickets: Vec<TicketLine>,
+}
+
+impl AccessTickets {
+    pub fn new(links: &Links, slug: &WorkspaceSlug, tickets: &[TicketSummary]) -> Self {
+        let tickets = tickets
+            .iter()
+            .map(|t| TicketLine {
+                reference: t.reference,
+                status: t.status,
+                subject: t.subject.clone(),
+                tracking_url: links.tracking_url(slug, t.reference),
+                updated_at: rfc3339(t.updated_at),
+            })
+            .collect();
+        Self { tickets }
     }
 }
 
@@ -232,6 +293,8 @@ mod tests {
         let json = serde_json::to_string(&view).unwrap();
         assert!(json.starts_with(r#"{"assignee":null,"conversation":[],"createdAt":"#), "{json}");
         assert!(json.contains(r#""type":"#) && json.contains(r#""updatedAt":"#), "{json}");
+        assert!(json.contains(r#""olderCursor":null"#), "{json}");
+        assert_eq!(serde_json::to_string(&Sent::new()).unwrap(), r#"{"status":"sent"}"#);
         assert_eq!(serde_json::from_str::<TicketView>(&json).unwrap(), view);
     }
 }

@@ -4,6 +4,7 @@
 use http::StatusCode;
 use lambda_http::{Body, Response};
 
+use super::access_pages::{link_expired_message, LINK_EXPIRED};
 use super::api::ErrorBody;
 use super::pages::{self, Layout};
 use super::respond;
@@ -29,6 +30,8 @@ pub enum Failure {
     },
     /// The link has expired (or never existed: one answer for both).
     Expired,
+    /// An access or ticket link that has expired, or never existed.
+    AccessLinkExpired,
     TooLarge {
         limit_bytes: usize,
     },
@@ -51,7 +54,7 @@ impl Failure {
             Failure::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Failure::OriginNotAllowed | Failure::CrossSite => StatusCode::FORBIDDEN,
             Failure::Conflict { .. } => StatusCode::CONFLICT,
-            Failure::Expired => StatusCode::GONE,
+            Failure::Expired | Failure::AccessLinkExpired => StatusCode::GONE,
             Failure::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Failure::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -68,7 +71,7 @@ impl Failure {
             Failure::OriginNotAllowed => "origin_not_allowed",
             Failure::CrossSite => "cross_site_request",
             Failure::Conflict { code, .. } => code,
-            Failure::Expired => "link_expired",
+            Failure::Expired | Failure::AccessLinkExpired => "link_expired",
             Failure::TooLarge { .. } => "body_too_large",
             Failure::UnsupportedMediaType { .. } => "unsupported_media_type",
             Failure::Invalid(_) => "validation_failed",
@@ -85,7 +88,7 @@ impl Failure {
             Failure::OriginNotAllowed => "Not allowed",
             Failure::CrossSite => "This form was sent from another site",
             Failure::Conflict { .. } => "That cannot be done",
-            Failure::Expired => "This link has expired",
+            Failure::Expired | Failure::AccessLinkExpired => LINK_EXPIRED,
             Failure::TooLarge { .. } => "That was too much text",
             Failure::UnsupportedMediaType { .. } => "We could not read that request",
             Failure::Invalid(_) => "Please check the form",
@@ -106,6 +109,7 @@ impl Failure {
                 "This link is no longer valid. Links in our emails work for {} and can be used once.",
                 human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())
             ),
+            Failure::AccessLinkExpired => link_expired_message(),
             Failure::TooLarge { limit_bytes } => format!("The request is larger than {} KB. Please shorten your message.", limit_bytes / 1024),
             Failure::UnsupportedMediaType { expected } => format!("Please send the request as {expected}."),
             Failure::Invalid(_) => "Some fields need your attention.".into(),

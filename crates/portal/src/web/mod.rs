@@ -1,9 +1,12 @@
 //! The HTTP edge: API Gateway requests in, pages and JSON out. One `handle`
 //! per Lambda function; each turns a request into a use-case call and renders.
 
+pub mod access;
+pub mod access_pages;
 pub mod api;
 pub mod csat;
 pub mod failure;
+pub mod layout;
 pub mod origin;
 pub mod pages;
 pub mod reply;

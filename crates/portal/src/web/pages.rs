@@ -2,80 +2,18 @@
 
 use askama::Template;
 
-use super::respond::STYLESHEET;
+pub use super::layout::{Layout, Page};
+use crate::domain::access::ACCESS_LINK_TTL_SECS;
 use crate::domain::fields::{
     MAX_CSAT_COMMENT_CHARS, MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS,
 };
 use crate::domain::text::{human_count, human_duration};
 use crate::domain::time::human;
 use crate::domain::{
-    CustomerView, FieldErrors, Resolution, SubmissionInput, Ticket, TicketRef, TicketType, Workspace, WorkspaceSlug,
+    CommentCursor, CustomerView, FieldErrors, Resolution, SubmissionInput, Ticket, TicketRef, TicketType, Workspace,
+    WorkspaceSlug,
 };
 use crate::links::Links;
-
-/// What every page shares: its title and the workspace it belongs to, with
-/// the workspace's branding.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    pub title: String,
-    pub workspace_name: String,
-    pub css: &'static str,
-    /// The workspace's accent as a second, tiny stylesheet (the CSP allows it by hash).
-    pub brand_css: Option<String>,
-    pub logo_url: Option<String>,
-}
-
-impl Layout {
-    pub fn for_workspace(workspace: &Workspace, links: &Links) -> Self {
-        Self {
-            title: String::new(),
-            workspace_name: workspace.name.clone(),
-            css: STYLESHEET,
-            brand_css: workspace.accent.as_ref().map(|accent| brand_css(accent.as_str())),
-            logo_url: workspace.logo.as_ref().map(|logo| links.logo_path(&workspace.slug, &logo.version)),
-        }
-    }
-    /// For pages outside any known workspace (unknown slug).
-    pub fn neutral() -> Self {
-        Self {
-            title: String::new(),
-            workspace_name: "Support".into(),
-            css: STYLESHEET,
-            brand_css: None,
-            logo_url: None,
-        }
-    }
-    pub fn titled(mut self, title: &str) -> Self {
-        self.title = title.to_owned();
-        self
-    }
-}
-
-/// The stylesheet that gives a page the workspace's accent. The accent is a
-/// checked `#rrggbb`, so nothing else can reach the CSS.
-fn brand_css(accent: &str) -> String {
-    format!(":root{{--accent:{accent}}}")
-}
-
-/// A rendered page, with the extra stylesheet its CSP must allow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
-    pub html: String,
-    pub brand_css: Option<String>,
-}
-
-impl std::ops::Deref for Page {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.html
-    }
-}
-
-impl std::fmt::Display for Page {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.html)
-    }
-}
 
 /// The field rules forms show (`maxlength`, "up to 5,000 characters"),
 /// taken from the domain so that no template repeats a number.
@@ -90,7 +28,7 @@ pub struct FieldLimits {
 }
 
 impl FieldLimits {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             name: MAX_NAME_CHARS,
             email: MAX_EMAIL_CHARS,
@@ -104,7 +42,7 @@ impl FieldLimits {
 }
 
 /// Templates that extend `base.html`, and so carry a [`Layout`].
-trait Framed: Template {
+pub(super) trait Framed: Template {
     fn layout(&self) -> &Layout;
 }
 
@@ -120,7 +58,7 @@ macro_rules! framed {
 
 framed!(MessagePage<'_>, SubmitForm<'_>, SubmitDone, TrackPrompt<'_>, TooManyAttempts, TicketView<'_>, CsatForm<'_>);
 
-fn render(template: &impl Framed) -> Page {
+pub(super) fn render(template: &impl Framed) -> Page {
     match template.render() {
         Ok(html) => Page { html, brand_css: template.layout().brand_css.clone() },
         Err(err) => {
@@ -218,6 +156,8 @@ struct TrackPrompt<'a> {
     reference: TicketRef,
     action: String,
     submit_url: String,
+    access_action: String,
+    link_lifetime: String,
     email: &'a str,
     error: Option<&'a str>,
 }
@@ -242,6 +182,8 @@ pub fn track_prompt(
         reference,
         action: links.ticket_path(slug, reference),
         submit_url: links.submit_path(slug),
+        access_action: links.access_request_path(slug),
+        link_lifetime: human_duration(ACCESS_LINK_TTL_SECS.unsigned_abs()),
         email,
         error,
     })
@@ -265,7 +207,7 @@ pub fn too_many_attempts(links: &Links, slug: &WorkspaceSlug, retry_after_secs: 
         layout: Layout::neutral().titled("Too many attempts"),
         limits: FieldLimits::new(),
         wait: human_duration(retry_after_secs),
-        action: links.access_path(slug),
+        action: links.access_request_path(slug),
         submit_url: links.submit_path(slug),
     })
 }
@@ -287,6 +229,11 @@ struct TicketView<'a> {
     resolution: Option<&'a Resolution>,
     resolved_at: String,
     entries: Vec<Entry>,
+    older: Option<&'a str>,
+    older_url: String,
+    ticket_action: String,
+    session: bool,
+    paged_back: bool,
     closed: bool,
     reopens: bool,
     reply_action: String,
@@ -300,11 +247,35 @@ struct TicketView<'a> {
 
 /// What the ticket page shows besides the ticket: the reply form's state.
 pub struct ReplyFormState<'a> {
+    /// Under a session nothing is typed: the forms carry no email.
+    pub session: bool,
+    /// The conversation shown is an older page (offer the newest).
+    pub paged_back: bool,
     pub email: &'a str,
     pub idempotency_key: &'a str,
     pub message: &'a str,
     pub message_error: Option<&'a str>,
     pub notice: Option<&'a str>,
+}
+
+impl<'a> ReplyFormState<'a> {
+    /// After a typed email: the forms carry it on.
+    pub fn typed(email: &'a str, idempotency_key: &'a str) -> Self {
+        Self {
+            session: false,
+            paged_back: false,
+            email,
+            idempotency_key,
+            message: "",
+            message_error: None,
+            notice: None,
+        }
+    }
+
+    /// Under a session: nothing typed, nothing carried.
+    pub fn signed_in(idempotency_key: &'a str) -> Self {
+        Self { session: true, ..Self::typed("", idempotency_key) }
+    }
 }
 
 /// A verified customer's view of their ticket.
@@ -329,6 +300,15 @@ pub fn ticket_view(links: &Links, workspace: &Workspace, view: &CustomerView, fo
         resolution,
         resolved_at: resolution.map(|r| human(r.at)).unwrap_or_default(),
         entries,
+        older: view.older.as_ref().map(CommentCursor::as_str),
+        older_url: view
+            .older
+            .as_ref()
+            .map(|cursor| links.older_messages_path(&workspace.slug, t.reference, cursor.as_str()))
+            .unwrap_or_default(),
+        ticket_action: links.ticket_path(&workspace.slug, t.reference),
+        session: form.session,
+        paged_back: form.paged_back,
         closed: !t.status.takes_replies(),
         reopens: t.status.reopens_on_reply(),
         reply_action: links.reply_path(&workspace.slug, t.reference),
@@ -438,15 +418,16 @@ mod tests {
     /// asset would drift from the rule it repeats.
     #[test]
     fn no_template_or_asset_repeats_a_rule() {
+        use crate::domain::access::{SESSION_TTL_SECS, TICKET_LINK_TTL_SECS};
         use crate::domain::csat::CSAT_LINK_TTL_SECS;
-        use crate::domain::text::human_duration;
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut copies = Vec::new();
         for dir in ["templates", "assets"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let path = entry.unwrap().path();
                 let text = std::fs::read_to_string(&path).unwrap();
-                let mut forbidden = vec![human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())];
+                let lifetimes = [CSAT_LINK_TTL_SECS, ACCESS_LINK_TTL_SECS, TICKET_LINK_TTL_SECS, SESSION_TTL_SECS];
+                let mut forbidden: Vec<String> = lifetimes.iter().map(|s| human_duration(s.unsigned_abs())).collect();
                 for n in [MAX_MESSAGE_CHARS, MAX_CSAT_COMMENT_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS, MAX_EMAIL_CHARS]
                 {
                     forbidden.extend([format!("maxlength=\"{n}\""), format!("maxlength: {n}")]);

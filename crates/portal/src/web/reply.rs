@@ -1,9 +1,11 @@
-//! The reply function: a verified customer adds a public message.
+//! The reply function: a verified customer adds a public message, verified
+//! by the typed email or, with nothing typed, by the session a link started.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
+use super::access::session_of;
 use super::api::ReplyAdded;
 use super::origin::refuse_cross_site_form;
 use super::pages::{self, Layout, ReplyFormState};
@@ -70,6 +72,8 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Err(failure) => return failure.to_page(Layout::neutral()),
     };
     let email = form.get("email");
+    // Nothing typed: the form came from a page opened under a session.
+    let session = session_of(req).filter(|_| email.is_empty());
     let raw_message = form.get("message");
     let key = IdempotencyKey::parse(form.get("idempotency_key")).unwrap_or_else(IdempotencyKey::generate);
     let client = client_address(req);
@@ -77,37 +81,42 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Ok(message) => message,
         Err(problem) => {
             // Show the ticket again with the message kept and the problem beside it.
-            return match portal.lookup_ticket(slug, reference, email, client).await {
+            let found = match session {
+                Some(cookie) => portal.session_ticket(slug, reference, cookie, None).await,
+                None => portal.lookup_ticket(slug, reference, email, client, None).await,
+            };
+            return match found {
                 Ok((workspace, view)) => {
                     let state = ReplyFormState {
-                        email,
-                        idempotency_key: key.as_str(),
+                        session: session.is_some(),
                         message: raw_message,
                         message_error: Some(&problem),
-                        notice: None,
+                        ..ReplyFormState::typed(email, key.as_str())
                     };
                     respond::html(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         pages::ticket_view(portal.links(), &workspace, &view, state),
                     )
                 }
-                Err(err) => lookup_failure_page(portal, err, slug, reference, email),
+                Err(err) => lookup_failure_page(portal, err, slug, reference, email).await,
             };
         }
     };
-    match portal.reply_as_customer(slug, reference, email, message, client, Some(&key)).await {
+    let replied = match session {
+        Some(cookie) => portal.reply_in_session(slug, reference, cookie, message, client, Some(&key)).await,
+        None => portal.reply_as_customer(slug, reference, email, message, client, Some(&key)).await,
+    };
+    match replied {
         Ok(receipt) => {
             let next_key = IdempotencyKey::generate();
             let state = ReplyFormState {
-                email,
-                idempotency_key: next_key.as_str(),
-                message: "",
-                message_error: None,
+                session: session.is_some(),
                 notice: Some("Your reply was added to the conversation."),
+                ..ReplyFormState::typed(email, next_key.as_str())
             };
             respond::html(StatusCode::OK, pages::ticket_view(portal.links(), &receipt.workspace, &receipt.view, state))
         }
-        Err(ReplyError::Lookup(err)) => lookup_failure_page(portal, err, slug, reference, email),
+        Err(ReplyError::Lookup(err)) => lookup_failure_page(portal, err, slug, reference, email).await,
         Err(ReplyError::Refused(refused)) => {
             let layout = layout_of(portal, slug).await;
             let (failure, heading) = refused_failure(refused);
@@ -126,11 +135,10 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             let failure = Failure::RateLimited { retry_after_secs };
             let wait = reply_wait(retry_after_secs);
             let state = ReplyFormState {
-                email,
-                idempotency_key: key.as_str(),
+                session: session.is_some(),
                 message: raw_message,
                 message_error: Some(&wait),
-                notice: None,
+                ..ReplyFormState::typed(email, key.as_str())
             };
             let page = respond::html(failure.status(), pages::ticket_view(portal.links(), &workspace, &view, state));
             respond::with_retry_after(page, retry_after_secs)
@@ -176,7 +184,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             StatusCode::CREATED,
             &ReplyAdded { comment_id: receipt.comment_id, reference, status: receipt.view.ticket.status },
         ),
-        Err(ReplyError::Lookup(err)) => lookup_failure(err).to_json(),
+        Err(ReplyError::Lookup(err)) => lookup_failure(err),
         Err(ReplyError::Refused(refused)) => refused_failure(refused).0.to_json(),
         Err(ReplyError::RateLimited { retry_after_secs, .. }) => Failure::RateLimited { retry_after_secs }.to_json(),
         Err(ReplyError::IdempotencyConflict) => conflict().to_json(),

@@ -129,6 +129,25 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).map(|v| v.to_str().unwrap_or(""))
 }
 
+/// A query-string parameter, if present (the first, if repeated).
+pub fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.query_string_parameters_ref().and_then(|params| params.first(name))
+}
+
+/// The value of the cookie `name` that passes `usable`: browsers send the
+/// most specific path first, so the first usable one is the page's own.
+pub fn cookie<'a>(req: &'a Request, name: &str, usable: impl Fn(&str) -> bool) -> Option<&'a str> {
+    req.headers()
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .find(|value| usable(value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

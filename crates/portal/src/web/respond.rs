@@ -26,6 +26,9 @@ fn page_csp(brand_css: Option<&str>) -> String {
     )
 }
 
+/// The referrer policy of every response (and of every page's `<meta>`).
+pub const REFERRER_POLICY: &str = "same-origin";
+
 /// What the logo route sends with every logo. An SVG opened on its own is a
 /// document: this keeps it from running script or loading anything.
 pub const LOGO_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
@@ -41,7 +44,10 @@ fn base(status: StatusCode, content_type: &'static str, body: Body) -> Response<
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Links (with their tokens) never travel to other sites. Not `no-referrer`:
+    // under it browsers send `Origin: null` on the portal's own form posts, which
+    // the cross-site rule must refuse (`domain::origin`).
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(REFERRER_POLICY));
     // Pages may show a customer's ticket: never store them in a shared cache.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

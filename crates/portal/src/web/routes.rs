@@ -40,6 +40,12 @@ pub enum Action {
     TrackForm,
     TrackPost,
     TrackJson,
+    /// "Email me a link": the form post and its JSON twin.
+    AccessPost,
+    AccessJson,
+    /// An access link: My tickets (or one ticket), and its JSON twin.
+    AccessLink,
+    AccessLinkJson,
     ReplyPost,
     ReplyJson,
     CsatForm,
@@ -52,7 +58,10 @@ impl Action {
     /// An HTML form's POST: it acts only for the portal's own pages (see
     /// [`crate::domain::origin::RequestOrigin::form_post`]).
     pub fn is_form_post(self) -> bool {
-        matches!(self, Action::SubmitPost | Action::TrackPost | Action::ReplyPost | Action::CsatPost)
+        matches!(
+            self,
+            Action::SubmitPost | Action::TrackPost | Action::AccessPost | Action::ReplyPost | Action::CsatPost
+        )
     }
 }
 
@@ -100,6 +109,20 @@ pub const ROUTES: &[Route] = &[
         path: "/api/portal/{slug}/tickets/{ref}/lookup",
         function: Function::Track,
         action: Action::TrackJson,
+    },
+    Route { method: "POST", path: "/portal/{slug}/access", function: Function::Track, action: Action::AccessPost },
+    Route { method: "POST", path: "/api/portal/{slug}/access", function: Function::Track, action: Action::AccessJson },
+    Route {
+        method: "GET",
+        path: "/portal/{slug}/access/{token}",
+        function: Function::Track,
+        action: Action::AccessLink,
+    },
+    Route {
+        method: "GET",
+        path: "/api/portal/{slug}/access/{token}",
+        function: Function::Track,
+        action: Action::AccessLinkJson,
     },
     Route {
         method: "POST",
@@ -188,6 +211,8 @@ mod tests {
             let path = link.strip_prefix(base).unwrap_or(&link).split('?').next().unwrap_or("").to_owned();
             resolve(&method, &path).map(|(route, _)| route.action).ok_or(link)
         };
+        assert!(links.ticket_link_url(&slug, &token, reference).starts_with(base));
+        assert!(links.access_path(&slug, &token).starts_with(&links.session_cookie_path(&slug)));
         let cases = [
             (Method::GET, links.submit_path(&slug), Action::SubmitForm),
             (Method::POST, links.submit_path(&slug), Action::SubmitPost),
@@ -203,6 +228,11 @@ mod tests {
             (Method::GET, links.logo_url(&slug, "0123456789abcdef"), Action::Logo),
             (Method::GET, links.widget_script_url(&slug), Action::WidgetScript),
             (Method::POST, links.api_submit_url(&slug), Action::SubmitJson),
+            (Method::POST, links.access_request_path(&slug), Action::AccessPost),
+            (Method::GET, links.access_path(&slug, &token), Action::AccessLink),
+            (Method::GET, links.access_url(&slug, &token, None), Action::AccessLink),
+            (Method::GET, links.ticket_link_url(&slug, &token, reference), Action::AccessLink),
+            (Method::GET, links.older_messages_path(&slug, reference, "01JDQ8W5M3ZC7N2V4X6B9K0T1R"), Action::TrackForm),
         ];
         for (method, link, action) in cases {
             assert_eq!(route(method.clone(), link), Ok(action), "{method}");

@@ -1,17 +1,22 @@
-//! The track function: the email prompt, the verified ticket view, and its JSON twin.
+//! The track function: the email prompt, the verified ticket view, and its JSON twin;
+//! under a session (from a private link) the ticket page opens without the prompt.
+//! It also serves the private-access routes ([`super::access`]).
 //! An unknown workspace, an unknown ticket and a wrong email get the same answer.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::api::TicketView;
+use super::access::{self, session_of};
+use super::access_pages;
+use super::api::{Sent, TicketView};
 use super::origin::refuse_cross_site_form;
 use super::pages::{self, Layout, ReplyFormState};
 use super::request::{self, client_address};
 use super::routes::{Action, Function, Params};
-use super::{respond, route_for, unavailable, unrouted, Failure};
-use crate::domain::{IdempotencyKey, TicketRef, WorkspaceSlug};
+use super::{layout_of, respond, route_for, unavailable, unrouted, Failure};
+use crate::domain::paging::BAD_CURSOR;
+use crate::domain::{CommentCursor, FieldErrors, IdempotencyKey, TicketRef, WorkspaceSlug};
 use crate::service::LookupError;
 use crate::Portal;
 
@@ -22,9 +27,12 @@ pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
     if let Some(refused) = refuse_cross_site_form(portal, route, &req) {
         return refused;
     }
+    if matches!(route.action, Action::AccessPost | Action::AccessJson | Action::AccessLink | Action::AccessLinkJson) {
+        return access::handle(portal, route.action, &params, &req).await;
+    }
     let parsed = parse_params(&params);
     match (route.action, parsed) {
-        (Action::TrackForm, Some((slug, reference))) => prompt(portal, &slug, reference).await,
+        (Action::TrackForm, Some((slug, reference))) => prompt(portal, &slug, reference, &req).await,
         (Action::TrackPost, Some((slug, reference))) => post_form(portal, &slug, reference, &req).await,
         (Action::TrackJson, Some((slug, reference))) => post_json(portal, &slug, reference, &req).await,
         (Action::TrackJson, None) => Failure::NotFound.to_json(),
@@ -37,8 +45,24 @@ pub fn parse_params(params: &Params) -> Option<(WorkspaceSlug, TicketRef)> {
     Some((WorkspaceSlug::parse(&params.slug)?, TicketRef::parse(&params.reference)?))
 }
 
-async fn prompt(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef) -> Response<Body> {
-    // The prompt never says whether the ticket exists.
+/// The ticket page's GET: the ticket under a session of its address (the
+/// page `?before=` a message, when paging back), otherwise the email prompt,
+/// which never says whether the ticket exists.
+async fn prompt(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, req: &Request) -> Response<Body> {
+    if let Some(cookie) = session_of(req) {
+        // A malformed cursor is no page: the newest one is shown instead.
+        let before = request::query(req, "before").and_then(CommentCursor::parse);
+        match portal.session_ticket(slug, reference, cookie, before.as_ref()).await {
+            Ok((workspace, view)) => {
+                let key = IdempotencyKey::generate();
+                let state = ReplyFormState { paged_back: before.is_some(), ..ReplyFormState::signed_in(key.as_str()) };
+                return respond::html(StatusCode::OK, pages::ticket_view(portal.links(), &workspace, &view, state));
+            }
+            Err(LookupError::Unavailable(err)) => return unavailable(&err).to_page(Layout::neutral()),
+            // Not this address's ticket (or an old session): the prompt, as for anyone.
+            Err(_) => {}
+        }
+    }
     let layout = match portal.workspace(slug).await {
         Ok(Some(workspace)) => Layout::for_workspace(&workspace, portal.links()),
         Ok(None) => return not_found_page(portal, slug, reference, ""),
@@ -55,7 +79,7 @@ pub fn not_found_page(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRe
 }
 
 /// How a failed lookup is answered, as a page.
-pub fn lookup_failure_page(
+pub async fn lookup_failure_page(
     portal: &Portal,
     err: LookupError,
     slug: &WorkspaceSlug,
@@ -74,18 +98,23 @@ pub fn lookup_failure_page(
             );
             respond::with_retry_after(page, retry_after_secs)
         }
+        LookupError::LinkSent => {
+            let layout = layout_of(portal, slug).await;
+            respond::html(StatusCode::OK, access_pages::link_sent(layout, portal.links(), slug))
+        }
         LookupError::Unavailable(err) => unavailable(&err).to_page(Layout::neutral()),
     }
 }
 
 /// How a failed lookup is answered, as JSON.
-pub fn lookup_failure(err: LookupError) -> Failure {
+pub fn lookup_failure(err: LookupError) -> Response<Body> {
     match err {
-        LookupError::NotFound => Failure::NotFound,
+        LookupError::NotFound => Failure::NotFound.to_json(),
         LookupError::RateLimited { retry_after_secs } | LookupError::TooManyAttempts { retry_after_secs } => {
-            Failure::RateLimited { retry_after_secs }
+            Failure::RateLimited { retry_after_secs }.to_json()
         }
-        LookupError::Unavailable(err) => unavailable(&err),
+        LookupError::LinkSent => respond::json(StatusCode::ACCEPTED, &Sent::new()),
+        LookupError::Unavailable(err) => unavailable(&err).to_json(),
     }
 }
 
@@ -95,14 +124,16 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Err(failure) => return failure.to_page(Layout::neutral()),
     };
     let email = form.get("email");
-    match portal.lookup_ticket(slug, reference, email, client_address(req)).await {
+    // The "Older messages" button posts the cursor with the email; a
+    // malformed one (only ever made by hand) shows the newest page.
+    let before = CommentCursor::parse(form.get("before"));
+    match portal.lookup_ticket(slug, reference, email, client_address(req), before.as_ref()).await {
         Ok((workspace, view)) => {
             let key = IdempotencyKey::generate();
-            let state =
-                ReplyFormState { email, idempotency_key: key.as_str(), message: "", message_error: None, notice: None };
+            let state = ReplyFormState { paged_back: before.is_some(), ..ReplyFormState::typed(email, key.as_str()) };
             respond::html(StatusCode::OK, pages::ticket_view(portal.links(), &workspace, &view, state))
         }
-        Err(err) => lookup_failure_page(portal, err, slug, reference, email),
+        Err(err) => lookup_failure_page(portal, err, slug, reference, email).await,
     }
 }
 
@@ -110,6 +141,9 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
 struct LookupJson {
     #[serde(default)]
     email: String,
+    /// `olderCursor` of the page before: answers the page older than it.
+    #[serde(default)]
+    before: Option<String>,
 }
 
 async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, req: &Request) -> Response<Body> {
@@ -117,8 +151,17 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
         Ok(body) => body,
         Err(failure) => return failure.to_json(),
     };
-    match portal.lookup_ticket(slug, reference, &body.email, client_address(req)).await {
+    let before = match body.before.as_deref().map(CommentCursor::parse) {
+        None => None,
+        Some(Some(cursor)) => Some(cursor),
+        Some(None) => {
+            let mut errors = FieldErrors::default();
+            errors.add("before", BAD_CURSOR);
+            return Failure::Invalid(errors).to_json();
+        }
+    };
+    match portal.lookup_ticket(slug, reference, &body.email, client_address(req), before.as_ref()).await {
         Ok((_, view)) => respond::json(StatusCode::OK, &TicketView::from(&view)),
-        Err(err) => lookup_failure(err).to_json(),
+        Err(err) => lookup_failure(err),
     }
 }

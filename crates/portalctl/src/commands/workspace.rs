@@ -3,13 +3,13 @@
 use std::io::Write;
 
 use portal::domain::branding::parse_widget_origins;
-use portal::domain::{AccentColour, Logo, Workspace, WorkspaceName};
+use portal::domain::{AccentColour, Logo, TrackingMode, Workspace, WorkspaceName};
 use portal::service::{AdminError, Change, WorkspaceUpdate};
 use portal::web::widget;
 use portal::Portal;
 
 use super::slug;
-use crate::cli::WorkspaceCommand;
+use crate::cli::{Tracking, WorkspaceCommand};
 use crate::output::{print, WorkspaceJson};
 use crate::CtlError;
 
@@ -25,6 +25,7 @@ pub async fn run(command: &WorkspaceCommand, portal: &Portal, out: &mut dyn Writ
             slug: raw,
             name,
             auto_assign,
+            tracking,
             accent,
             clear_accent,
             logo,
@@ -34,7 +35,14 @@ pub async fn run(command: &WorkspaceCommand, portal: &Portal, out: &mut dyn Writ
         } => {
             let slug = slug(raw)?;
             // Every value is checked before anything is written.
-            let mut update = WorkspaceUpdate { auto_assign: auto_assign.map(|a| a.on()), ..Default::default() };
+            let mut update = WorkspaceUpdate {
+                auto_assign: auto_assign.map(|a| a.on()),
+                tracking: tracking.map(|t| match t {
+                    Tracking::Email => TrackingMode::Email,
+                    Tracking::Link => TrackingMode::Link,
+                }),
+                ..Default::default()
+            };
             if let Some(name) = name {
                 update.name = Some(WorkspaceName::parse(name).map_err(CtlError::Refused)?);
             }
@@ -82,6 +90,7 @@ fn show(portal: &Portal, out: &mut dyn Write, json: bool, ws: &Workspace) -> Res
         name: ws.name.clone(),
         portal_url: links.submit_url(&ws.slug),
         slug: ws.slug.to_string(),
+        tracking: ws.tracking.as_str().to_owned(),
         widget_origins: ws.widget_origins.iter().map(|o| o.to_string()).collect(),
         widget_script_tag: widget::script_tag(links, &ws.slug),
     };
@@ -102,11 +111,15 @@ fn show(portal: &Portal, out: &mut dyn Write, json: bool, ws: &Workspace) -> Res
             value.widget_origins.join(", ")
         };
         format!(
-            "{} ({})\nAuto-assignment: {}\nAccent colour:   {accent}\nLogo:            {logo}\nWidget allowed on: {origins}\n\
+            "{} ({})\nAuto-assignment: {}\nTracking:        {}\nAccent colour:   {accent}\nLogo:            {logo}\nWidget allowed on: {origins}\n\
              Widget script tag (paste into your site's HTML):\n  {}\nPortal link to share: {}\n",
             ws.name,
             ws.slug,
             if ws.auto_assign { "on" } else { "off" },
+            match ws.tracking {
+                TrackingMode::Email => "email (the reference and the email address open a ticket)",
+                TrackingMode::Link => "link (a typed email only sends a link)",
+            },
             value.widget_script_tag,
             value.portal_url,
         )

@@ -69,6 +69,11 @@ impl Stack {
         Self::start_on(clock.clock(), tune).await
     }
 
+    /// Starts a stack on `clock` with the default configuration.
+    pub async fn start_at(clock: &ManualClock) -> Stack {
+        Self::start_on(clock.clock(), |_| {}).await
+    }
+
     async fn start_on(clock: Clock, tune: impl FnOnce(&mut Config)) -> Stack {
         let endpoint = emulator_endpoint();
         let emulator: SocketAddr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();

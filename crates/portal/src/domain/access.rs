@@ -1,0 +1,219 @@
+//! Private access: links a customer asks for or finds in an email, the
+//! session a link starts, and how a workspace lets customers track tickets.
+//!
+//! A typed email is a guess anyone can make; a link proves that its holder
+//! reads the address's mail. Every grant here is bound to one workspace and
+//! one address (its contact), and lasts a fixed time.
+
+use serde::{Deserialize, Serialize};
+
+use super::csat::link_expired;
+use super::events::{BadEvent, EventKind, EVENT_VERSION};
+use super::ticket::{Status, TicketRef};
+use super::workspace::WorkspaceSlug;
+
+/// How long an access link (asked for at `/portal/{slug}/access`) works.
+pub const ACCESS_LINK_TTL_SECS: i64 = 30 * 60;
+/// How long the private ticket link in a customer email works.
+pub const TICKET_LINK_TTL_SECS: i64 = 14 * 24 * 3600;
+/// How long a session started by a link lasts (the cookie's Max-Age).
+pub const SESSION_TTL_SECS: i64 = 12 * 3600;
+/// How long a queued access request waits for the worker before it is void.
+pub const ACCESS_REQUEST_TTL_SECS: i64 = 3600;
+/// Access requests admitted per client address per hour (more are silently dropped).
+pub const ACCESS_REQUESTS_PER_CLIENT_PER_HOUR: u32 = 10;
+/// Access links emailed per address per hour (more are silently not sent).
+pub const ACCESS_LINKS_PER_ADDRESS_PER_HOUR: u32 = 3;
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "portal_session";
+
+/// How a workspace's customers reach their tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TrackingMode {
+    /// The spec's flow: the reference and the email typed on the tracking page.
+    #[default]
+    Email,
+    /// A typed email never shows a ticket: it only ever sends a link.
+    Link,
+}
+
+impl TrackingMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackingMode::Email => "email",
+            TrackingMode::Link => "link",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "email" => Some(TrackingMode::Email),
+            "link" => Some(TrackingMode::Link),
+            _ => None,
+        }
+    }
+}
+
+/// A customer's request for a link, as queued for the worker. The address
+/// lives only here (briefly), never in the queue message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessRequest {
+    /// ULID; the worker message names it.
+    pub id: String,
+    pub workspace: WorkspaceSlug,
+    /// As typed (trimmed): where the link goes.
+    pub email: String,
+    pub email_normalized: String,
+    /// The ticket whose tracking page asked (link mode): the link opens it,
+    /// and is sent only if it is the address's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<TicketRef>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl AccessRequest {
+    pub fn new(
+        id: String,
+        workspace: WorkspaceSlug,
+        email: &str,
+        email_normalized: String,
+        reference: Option<TicketRef>,
+        now: i64,
+    ) -> Self {
+        Self {
+            id,
+            workspace,
+            email: email.trim().to_owned(),
+            email_normalized,
+            reference,
+            created_at: now,
+            expires_at: now + ACCESS_REQUEST_TTL_SECS,
+        }
+    }
+
+    /// A request the worker reaches after this long is void (no link is sent).
+    pub fn is_void(&self, now: i64) -> bool {
+        link_expired(self.expires_at, now)
+    }
+}
+
+/// The worker message of an access request:
+/// `{"v":1,"kind":"access_requested","workspace":"demo","id":"<ULID>"}` (no
+/// reference: the request item holds what the worker needs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRequested {
+    pub v: u32,
+    pub kind: EventKind,
+    pub workspace: WorkspaceSlug,
+    /// The access request's id.
+    pub id: String,
+}
+
+impl AccessRequested {
+    pub fn new(workspace: WorkspaceSlug, id: impl Into<String>) -> Self {
+        Self { v: EVENT_VERSION, kind: EventKind::AccessRequested, workspace, id: id.into() }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serializing plain strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn parse(body: &str) -> Result<Self, BadEvent> {
+        let event: Self = serde_json::from_str(body)?;
+        if event.v != EVENT_VERSION {
+            return Err(BadEvent::Version(event.v));
+        }
+        if event.kind != EventKind::AccessRequested {
+            return Err(BadEvent::Kind(event.kind.as_str()));
+        }
+        Ok(event)
+    }
+
+    /// The ledger key of one effect of this message.
+    pub fn effect_key(&self, effect: &str) -> String {
+        format!("{}#{}#{}#{effect}", self.workspace, self.kind.as_str(), self.id)
+    }
+}
+
+/// A signed-in customer (by link): one address of one workspace, for
+/// [`SESSION_TTL_SECS`]. Stored under the hash of the cookie's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub workspace: WorkspaceSlug,
+    pub contact_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl Session {
+    pub fn new(workspace: WorkspaceSlug, contact_id: &str, now: i64) -> Self {
+        Self { workspace, contact_id: contact_id.to_owned(), created_at: now, expires_at: now + SESSION_TTL_SECS }
+    }
+
+    /// The contact this session opens in `workspace` at `now`: nothing in
+    /// another workspace, nothing once expired.
+    pub fn contact_in(&self, workspace: &WorkspaceSlug, now: i64) -> Option<&str> {
+        (&self.workspace == workspace && !link_expired(self.expires_at, now)).then_some(self.contact_id.as_str())
+    }
+}
+
+/// One line of My tickets: what the contact index projects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketSummary {
+    pub reference: TicketRef,
+    pub subject: String,
+    pub status: Status,
+    pub updated_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> WorkspaceSlug {
+        WorkspaceSlug::parse("demo").unwrap()
+    }
+
+    #[test]
+    fn sessions_open_their_own_workspace_for_twelve_hours() {
+        let session = Session::new(demo(), "c1", 1_000);
+        assert_eq!(session.contact_in(&demo(), 1_000 + SESSION_TTL_SECS - 1), Some("c1"));
+        assert_eq!(session.contact_in(&demo(), 1_000 + SESSION_TTL_SECS), None);
+        assert_eq!(session.contact_in(&WorkspaceSlug::parse("acme").unwrap(), 1_000), None);
+    }
+
+    #[test]
+    fn the_access_message_names_the_request_and_nothing_personal() {
+        let event = AccessRequested::new(demo(), "01JACCESS");
+        let json = event.to_json();
+        assert_eq!(json, r#"{"v":1,"kind":"access_requested","workspace":"demo","id":"01JACCESS"}"#);
+        assert_eq!(AccessRequested::parse(&json).unwrap(), event);
+        assert!(AccessRequested::parse(&json.replace("access_requested", "ticket_created")).is_err());
+        assert!(AccessRequested::parse(&json.replace("\"v\":1", "\"v\":2")).is_err());
+        assert_eq!(event.effect_key("link_email"), "demo#access_requested#01JACCESS#link_email");
+    }
+
+    #[test]
+    fn requests_go_void_after_an_hour() {
+        let request =
+            AccessRequest::new("01J".into(), demo(), " Ann@Example.com ", "ann@example.com".into(), None, 1_000);
+        assert_eq!(request.email, "Ann@Example.com");
+        assert!(!request.is_void(1_000 + ACCESS_REQUEST_TTL_SECS - 1));
+        assert!(request.is_void(1_000 + ACCESS_REQUEST_TTL_SECS));
+    }
+
+    #[test]
+    fn tracking_modes_parse_and_default_to_email() {
+        assert_eq!(TrackingMode::default(), TrackingMode::Email);
+        assert_eq!(TrackingMode::parse("LINK"), Some(TrackingMode::Link));
+        assert_eq!(TrackingMode::parse("email"), Some(TrackingMode::Email));
+        assert_eq!(TrackingMode::parse("magic"), None);
+        assert_eq!(serde_json::to_string(&TrackingMode::Link).unwrap(), "\"link\"");
+    }
+}
