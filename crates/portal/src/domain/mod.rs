@@ -24,9 +24,9 @@ pub mod workspace;
 
 pub use accent::AccentColour;
 pub use agent::Agent;
+pub use client::ClientAddress;
 pub use contact::Contact;
 pub use conversation::{Author, Comment, CustomerView, Visibility};
-pub use client::ClientAddress;
 pub use events::{EventKind, PortalEvent};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use inbox::InboxItem;

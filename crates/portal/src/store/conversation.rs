@@ -10,7 +10,7 @@ use super::ticket::{StatusChange, TicketWriteError};
 use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
-use crate::domain::{Comment, Ticket, TicketRef, WorkspaceSlug};
+use crate::domain::{Comment, PortalEvent, Ticket, TicketRef, WorkspaceSlug};
 
 /// The parts of a new comment's transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,7 @@ enum CommentPart {
     Ticket,
     Comment,
     Idempotency,
+    Outbox,
 }
 
 impl Store {
@@ -44,9 +45,10 @@ impl Store {
 
     /// Adds a comment and, in the same transaction, moves the ticket's status
     /// (only if it is still `change.expected`) and records the idempotency key
-    /// (`(key, fingerprint)`). With no status change the ticket must still be
-    /// in the status read, so a comment never lands on a ticket that was
-    /// closed meanwhile.
+    /// (`(key, fingerprint)`) and puts the `event` it announces in the outbox
+    /// (an internal note announces none). With no status change the ticket
+    /// must still be in the status read, so a comment never lands on a ticket
+    /// that was closed meanwhile.
     pub async fn add_comment(
         &self,
         slug: &WorkspaceSlug,
@@ -54,6 +56,7 @@ impl Store {
         comment: &Comment,
         change: &StatusChange,
         idempotency: Option<(&str, &str)>,
+        event: Option<&PortalEvent>,
     ) -> Result<(), TicketWriteError> {
         let now = self.clock.now_unix();
         let pk = ticket_pk(slug, reference);
@@ -70,6 +73,9 @@ impl Store {
         if let Some((key, fingerprint)) = idempotency {
             let record = IdempotencyRecord::new(reference, &comment.id, fingerprint, now);
             transaction.put(CommentPart::Idempotency, record.put(&self.table, slug, key, now)?);
+        }
+        if let Some(event) = event {
+            transaction.put(CommentPart::Outbox, self.outbox_put(event, now)?);
         }
         match transaction.send(&self.client).await? {
             Ok(()) => Ok(()),

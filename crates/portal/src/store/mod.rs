@@ -11,6 +11,7 @@ mod inbox;
 pub mod keys;
 mod ledger;
 mod logo;
+mod outbox;
 pub mod schema;
 mod ticket;
 mod token;
@@ -27,6 +28,7 @@ pub use idempotency::{reply_idempotency_scope, IdempotencyRecord, IDEMPOTENCY_TT
 use keys::{PK, SK};
 pub use ledger::{Claim, STALE_CLAIM_SECS};
 pub use logo::StoredLogo;
+pub use outbox::{MAX_RESENDS, RESEND_AFTER_SECS};
 pub use ticket::{CreateTicketError, StatusChange, TicketWriteError};
 
 /// The portal table.

@@ -11,8 +11,10 @@ use devserver::proxy::{FaultProxy, SentEmail};
 use devserver::server::{serve, DevServer};
 use portal::aws::AwsClients;
 use portal::config::Config;
-use portal::domain::{Ticket, TicketRef, WorkspaceSlug};
+use portal::domain::time::{Clock, ManualClock};
+use portal::domain::{PortalEvent, Ticket, TicketRef, WorkspaceSlug};
 use portal::provision::{provision, Provisioned, StackNames};
+use portal::service::Sweep;
 use portal::store::Store;
 use portal::worker::Worker;
 use portal::Portal;
@@ -29,6 +31,8 @@ pub struct Stack {
     pub emulator: SocketAddr,
     /// Every AWS call of this stack goes through it: read sent mail, inject faults.
     pub proxy: FaultProxy,
+    /// The portal's clock, when the test moves it ([`Stack::start_with_manual_clock`]).
+    pub clock: Option<ManualClock>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -55,8 +59,21 @@ impl Stack {
         Self::start_with(|_| {}).await
     }
 
+    /// Starts a stack whose portal (server, worker, sweeper) reads the time
+    /// from a manual clock starting now: move it with [`Stack::advance`].
+    pub async fn start_with_manual_clock() -> Stack {
+        let manual = ManualClock::starting_at(portal::domain::time::now_unix());
+        let mut stack = Self::start_on(|_| {}, manual.clock()).await;
+        stack.clock = Some(manual);
+        stack
+    }
+
     /// Starts a stack after `tune` adjusts its configuration.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Stack {
+        Self::start_on(tune, Clock::system()).await
+    }
+
+    async fn start_on(tune: impl FnOnce(&mut Config), clock: Clock) -> Stack {
         let endpoint = emulator_endpoint();
         let emulator: SocketAddr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
         let proxy = FaultProxy::start(emulator).await.unwrap();
@@ -69,14 +86,29 @@ impl Stack {
         let mut config = Config::for_stack(&names, &provisioned, &format!("http://{addr}"), sender);
         tune(&mut config);
         let store = Store::new(clients.dynamodb.clone(), &names.table);
-        let portal = Arc::new(Portal::new(config, clients.clone()));
+        let portal = Arc::new(Portal::with_clock(config, clients.clone(), clock));
         devserver::seed::seed_demo(&store).await.expect("seed demo");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = DevServer { portal: portal.clone(), emulator };
         tokio::spawn(serve(listener, server, async move {
             let _ = rx.await;
         }));
-        Stack { portal, store, clients, names, provisioned, addr, emulator, proxy, _shutdown: tx }
+        Stack { portal, store, clients, names, provisioned, addr, emulator, proxy, clock: None, _shutdown: tx }
+    }
+
+    /// Moves the manual clock on by `secs` (the stack must have one).
+    pub fn advance(&self, secs: i64) {
+        self.clock.as_ref().expect("start the stack with Stack::start_with_manual_clock").advance(secs);
+    }
+
+    /// One run of the outbox sweeper, as its schedule would start it.
+    pub async fn sweep(&self) -> Sweep {
+        self.portal.sweep_outbox().await.unwrap()
+    }
+
+    /// The events still waiting in the outbox for the worker's acknowledgement.
+    pub async fn outbox(&self) -> Vec<PortalEvent> {
+        self.store.due_events(i64::MAX / 2).await.unwrap()
     }
 
     pub fn worker(&self) -> Worker {
