@@ -79,6 +79,59 @@ async fn resolve_rate_once_and_see_the_rating() {
     assert_eq!(report["recentComments"][0]["comment"], "Quick and friendly");
 }
 
+/// The survey links emailed so far, oldest first.
+fn survey_links(stack: &Stack) -> Vec<String> {
+    let prefix = format!("http://{}", stack.addr);
+    stack
+        .emails_to("ann@example.com")
+        .into_iter()
+        .filter(|m| m.text.contains("Rate Your Experience"))
+        .map(|m| m.text.split(&prefix).nth(1).unwrap().split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+/// GET and POST, page and JSON: every way of using `link` answers 410.
+async fn assert_expired(stack: &Stack, link: &str, why: &str) {
+    let api = link.replacen("/portal/", "/api/portal/", 1);
+    let page = stack.get(link).await;
+    assert_eq!(page.status, 410, "{why}: GET page");
+    assert!(page.text().contains("This link has expired"), "{why}");
+    assert_eq!(stack.post_form(link, &[("rating", "5")]).await.status, 410, "{why}: POST form");
+    for answer in [stack.get(&api).await, stack.post_json(&api, &json!({"rating": 5})).await] {
+        assert_eq!(answer.status, 410, "{why}: JSON");
+        assert_eq!(serde_json::from_slice::<Value>(&answer.body).unwrap()["error"], "link_expired", "{why}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_survey_link_works_only_while_its_resolution_stands() {
+    let stack = Stack::start().await;
+    let first = resolved_ticket_with_survey_link(&stack).await;
+    let reply = json!({"email": "ann@example.com", "message": "Still broken"});
+    assert_eq!(stack.post_json("/api/portal/demo/tickets/TKT-0001/replies", &reply).await.status, 201);
+    assert_expired(&stack, &first, "reopened, not resolved again").await;
+
+    let (code, out) = stack.portalctl(&["ticket", "resolve", "demo", "TKT-0001", "--resolution", "New drum"]).await;
+    assert_eq!(code, 0, "{out}");
+    stack.drain().await;
+    let links = survey_links(&stack);
+    assert_eq!(links.len(), 2, "one survey per resolution");
+    assert_eq!(links[0], first);
+    assert_expired(&stack, &first, "superseded by the second resolution").await;
+
+    let second = links[1].replacen("/portal/", "/api/portal/", 1);
+    assert_eq!(stack.get(&links[1]).await.status, 200);
+    let rated = stack.post_json(&second, &json!({"rating": 4})).await;
+    assert_eq!(rated.status, 201, "{}", rated.text());
+    assert_eq!(stack.ticket(1).await.unwrap().rating.unwrap().stars, 4);
+    assert_expired(&stack, &first, "still, after the second was used").await;
+
+    // Rated, then reopened: the used link expires too, rather than saying "rated".
+    assert_eq!(stack.post_json("/api/portal/demo/tickets/TKT-0001/replies", &reply).await.status, 201);
+    assert_expired(&stack, &links[1], "used, then reopened").await;
+    assert_eq!(stack.ticket(1).await.unwrap().rating.unwrap().stars, 4, "the rating stays as it was");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_concurrent_answers_record_one_rating() {
     let stack = Stack::start().await;

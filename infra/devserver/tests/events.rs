@@ -46,6 +46,7 @@ async fn http_samples_run_through_their_function() {
     let stack = Stack::start().await;
     samples::prepare(&stack.store).await.unwrap();
     for (name, status) in expected_statuses() {
+        samples::before(&stack.store, name).await.unwrap();
         let event = load(name);
         let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let method =

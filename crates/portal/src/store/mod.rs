@@ -30,6 +30,7 @@ pub use ledger::{Claim, STALE_CLAIM_SECS};
 pub use logo::StoredLogo;
 pub use outbox::{MAX_RESENDS, RESEND_AFTER_SECS};
 pub use ticket::{CreateTicketError, StatusChange, TicketWriteError};
+pub use token::RatingWrite;
 
 /// The portal table.
 #[derive(Clone, Debug)]

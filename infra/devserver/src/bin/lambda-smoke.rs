@@ -78,6 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     for (name, expected) in HTTP_SAMPLES {
+        samples::before(&store, name).await?;
         let event = samples::load(name)?;
         let outcome = runtimes[function_of(name)].invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await;
         match outcome {
