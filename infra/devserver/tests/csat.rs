@@ -256,3 +256,42 @@ async fn portalctl_follows_the_domain_rules_and_says_why_not() {
     let (_, after) = stack.portalctl(&["--json", "inbox", "demo", "alex", "--mark-read", &id]).await;
     assert_eq!(serde_json::from_str::<Value>(&after).unwrap()[0]["read"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn adding_an_agent_never_overwrites_one() {
+    let stack = Stack::start().await;
+    let add = |email: &'static str, id: Option<&'static str>| {
+        let mut args = vec!["agent", "add", "demo", "--name", "Kim Lee", "--email", email];
+        if let Some(id) = id {
+            args.extend(["--id", id]);
+        }
+        args
+    };
+    let (code, out) = stack.portalctl(&add("kim@a.example", None)).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = stack.portalctl(&add("kim@b.example", None)).await;
+    assert_eq!(code, 4, "refused: {out}");
+    assert!(out.contains("agent kim exists (kim@a.example); choose another id with --id kim-b"), "{out}");
+    let kims = |agents: &Value| -> Vec<(String, String)> {
+        agents
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["email"].as_str().unwrap().starts_with("kim@"))
+            .map(|a| (a["id"].as_str().unwrap().to_owned(), a["email"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let (_, listed) = stack.portalctl(&["--json", "agent", "list", "demo"]).await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(kims(&listed), [("kim".to_owned(), "kim@a.example".to_owned())], "the first kept its address");
+
+    let (code, out) = stack.portalctl(&add("kim@b.example", Some("kim2"))).await;
+    assert_eq!(code, 0, "{out}");
+    let (_, listed) = stack.portalctl(&["--json", "agent", "list", "demo"]).await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(
+        kims(&listed),
+        [("kim".to_owned(), "kim@a.example".to_owned()), ("kim2".to_owned(), "kim@b.example".to_owned())]
+    );
+    assert_eq!(stack.portalctl(&add("kim@c.example", Some("alex"))).await.0, 4, "a seeded agent is safe too");
+}
