@@ -42,6 +42,9 @@ pub const WORKER_SAMPLES: &[&str] = &[
     "worker-ticket-resolved.json",
 ];
 
+/// The EventBridge schedule's event for the outbox sweeper (which reads nothing in it).
+pub const SWEEPER_SAMPLES: &[&str] = &["outbox-sweeper-schedule.json"];
+
 /// The survey token the csat samples carry.
 pub const SAMPLE_SURVEY_TOKEN: &str = "5f1c9d2e8a7b4c3d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
 

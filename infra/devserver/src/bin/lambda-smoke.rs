@@ -10,13 +10,13 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use devserver::runtime_api::{Outcome, RuntimeApi};
-use devserver::samples::{self, HTTP_SAMPLES, WORKER_SAMPLES};
+use devserver::samples::{self, HTTP_SAMPLES, SWEEPER_SAMPLES, WORKER_SAMPLES};
 use portal::aws::AwsClients;
 use portal::provision::{provision, StackNames};
 use portal::store::Store;
 use serde_json::Value;
 
-const FUNCTIONS: [&str; 5] = ["submit", "track", "reply", "csat", "assign-worker"];
+const FUNCTIONS: [&str; 6] = ["submit", "track", "reply", "csat", "assign-worker", "outbox-sweeper"];
 
 fn function_of(sample: &str) -> &'static str {
     FUNCTIONS.iter().find(|f| sample.starts_with(&format!("{f}-"))).copied().unwrap_or("assign-worker")
@@ -106,8 +106,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => check(name, false, format!("{other:?}")),
         }
     }
+    for name in SWEEPER_SAMPLES {
+        let event = samples::load(name)?;
+        let outcome = runtimes["outbox-sweeper"].invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await;
+        match outcome {
+            Ok(Outcome::Response(body)) => {
+                let response: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                check(name, response["sent"].is_u64(), format!("outbox-sweeper -> {response}"));
+            }
+            other => check(name, false, format!("{other:?}")),
+        }
+    }
     drop(children);
-    let total = HTTP_SAMPLES.len() + WORKER_SAMPLES.len();
+    let total = HTTP_SAMPLES.len() + WORKER_SAMPLES.len() + SWEEPER_SAMPLES.len();
     println!("lambda smoke: {} passed, {failures} failed", total - failures);
     if failures > 0 {
         std::process::exit(1);
