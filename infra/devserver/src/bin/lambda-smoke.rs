@@ -79,11 +79,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     for (name, expected) in HTTP_SAMPLES {
         samples::before(&store, name).await?;
-        let event = samples::load(name)?;
-        let outcome = runtimes[function_of(name)].invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await;
-        match outcome {
-            Ok(Outcome::Response(body)) => {
-                let response: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        match answer(&runtimes[function_of(name)], name).await {
+            Ok(response) => {
                 let status = response["statusCode"].as_u64().unwrap_or(0);
                 check(
                     name,
@@ -91,30 +88,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     format!("{} -> {status} (want {expected})", function_of(name)),
                 );
             }
-            other => check(name, false, format!("{other:?}")),
+            Err(other) => check(name, false, other),
         }
     }
     for name in WORKER_SAMPLES {
-        let event = samples::load(name)?;
-        let outcome = runtimes["assign-worker"].invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await;
-        match outcome {
-            Ok(Outcome::Response(body)) => {
-                let response: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        match answer(&runtimes["assign-worker"], name).await {
+            Ok(response) => {
                 let failed = response["batchItemFailures"].as_array().map(Vec::len);
                 check(name, failed == Some(0), format!("assign-worker -> batchItemFailures {failed:?}"));
             }
-            other => check(name, false, format!("{other:?}")),
+            Err(other) => check(name, false, other),
         }
     }
     for name in SWEEPER_SAMPLES {
-        let event = samples::load(name)?;
-        let outcome = runtimes["outbox-sweeper"].invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await;
-        match outcome {
-            Ok(Outcome::Response(body)) => {
-                let response: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                check(name, response["sent"].is_u64(), format!("outbox-sweeper -> {response}"));
-            }
-            other => check(name, false, format!("{other:?}")),
+        match answer(&runtimes["outbox-sweeper"], name).await {
+            Ok(response) => check(name, response["sent"].is_u64(), format!("outbox-sweeper -> {response}")),
+            Err(other) => check(name, false, other),
         }
     }
     drop(children);
@@ -124,4 +113,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Invokes `runtime` with the sample `name`: its JSON answer, or what went wrong.
+async fn answer(runtime: &RuntimeApi, name: &str) -> Result<Value, String> {
+    let event = samples::load(name)?;
+    match runtime.invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await {
+        Ok(Outcome::Response(body)) => Ok(serde_json::from_slice(&body).unwrap_or(Value::Null)),
+        other => Err(format!("{other:?}")),
+    }
 }
