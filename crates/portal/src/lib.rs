@@ -4,6 +4,7 @@
 //! - [`store`], [`ratelimit`], [`queue`]: AWS adapters, no HTTP.
 //! - [`service`]: use cases tying the two together.
 //! - [`web`]: requests in, pages and JSON out; one handler per Lambda function.
+//! - [`worker`], [`sweeper`]: the entries of the SQS worker and the scheduled outbox sweeper.
 
 pub mod assets;
 pub mod aws;
@@ -17,6 +18,7 @@ pub mod queue;
 pub mod ratelimit;
 pub mod service;
 pub mod store;
+pub mod sweeper;
 pub mod telemetry;
 pub mod web;
 pub mod worker;

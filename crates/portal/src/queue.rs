@@ -1,5 +1,6 @@
 //! SQS adapter: hands events to the assign-worker.
 
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 
 use crate::aws::AwsError;
@@ -43,4 +44,35 @@ impl EventQueue {
             .map_err(|e| AwsError::new("SendMessage", e))?;
         Ok(())
     }
+
+    /// Sends up to [`MAX_BATCH`] events in one call, answering how many SQS
+    /// accepted (a batch can succeed in part).
+    pub async fn publish_batch(&self, events: &[PortalEvent]) -> Result<usize, AwsError> {
+        let entries = events
+            .iter()
+            .enumerate()
+            .map(|(i, event)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(event.to_json())
+                    .build()
+                    .map_err(|e| AwsError::new("SendMessageBatch entry", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let out = self
+            .client
+            .send_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("SendMessageBatch", e))?;
+        Ok(out.successful.len())
+    }
 }
+
+/// SQS takes at most ten messages per SendMessageBatch.
+pub const MAX_BATCH: usize = 10;

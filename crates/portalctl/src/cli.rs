@@ -117,13 +117,15 @@ pub enum WorkspaceCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AgentCommand {
-    /// Add (or update) an agent; the id defaults to the email's local part.
+    /// Add an agent; the id defaults to the email's local part. An id that is
+    /// taken is refused (exit 4), never overwritten.
     Add {
         slug: String,
         #[arg(long)]
         name: String,
         #[arg(long)]
         email: String,
+        /// The agent's id, unique in the workspace (default: the email's local part).
         #[arg(long)]
         id: Option<String>,
     },

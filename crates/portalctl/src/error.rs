@@ -68,6 +68,9 @@ impl From<AdminError> for CtlError {
         match err {
             AdminError::UnknownWorkspace(_) | AdminError::UnknownAgent(_) => CtlError::NotFound(err.to_string()),
             AdminError::WorkspaceExists(_) => CtlError::Refused(err.to_string()),
+            AdminError::AgentExists { ref suggestion, .. } => {
+                CtlError::Refused(format!("{err}; choose another id with --id {suggestion}"))
+            }
             AdminError::Unavailable(err) => CtlError::Unavailable(err.to_string()),
         }
     }

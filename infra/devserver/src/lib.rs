@@ -9,6 +9,7 @@ pub mod mail;
 pub mod proxy;
 pub mod runtime_api;
 pub mod samples;
+pub mod schedule;
 pub mod seed;
 pub mod server;
 pub mod ses_event;

@@ -1,6 +1,7 @@
 //! `make run`: provisions the local stack on the emulator, seeds `demo`, and
 //! serves every route at http://127.0.0.1:3000, and the demo host page that
-//! embeds the widget at http://127.0.0.1:8080, until Ctrl-C or SIGTERM.
+//! embeds the widget at http://127.0.0.1:8080, until Ctrl-C or SIGTERM. The
+//! worker polls the queue and the outbox sweeper runs every few seconds.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     devserver::seed::seed_demo_for_host(&store, &demo_host).await?;
     let worker = Arc::new(portal::worker::Worker::new((*portal).clone())?);
     tokio::spawn(devserver::sqs_trigger::run(worker, sqs, provisioned.queue_url.clone(), 4));
+    tokio::spawn(devserver::schedule::sweep_outbox_every(portal.clone(), devserver::schedule::LOCAL_SWEEP_PERIOD));
 
     write_local_stack_file(portal.config(), &endpoint)?;
     let listener = devserver::server::listen(port)?;

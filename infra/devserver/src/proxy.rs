@@ -59,20 +59,33 @@ pub struct Fault {
 type Rule = Arc<dyn Fn(&Call) -> Option<Fault> + Send + Sync>;
 type DelayRule = Arc<dyn Fn(&Call) -> Option<std::time::Duration> + Send + Sync>;
 
+/// What an injected fault says unless a test chooses its message.
+const DEFAULT_FAULT_MESSAGE: &str = "fault injected by the test proxy";
+
 #[derive(Clone)]
 pub struct FaultProxy {
     pub addr: SocketAddr,
     calls: Arc<Mutex<Vec<Call>>>,
     rule: Arc<Mutex<Option<Rule>>>,
     delay: Arc<Mutex<Option<DelayRule>>>,
+    message: Arc<Mutex<Option<String>>>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl FaultProxy {
     /// Listens on a random loopback port and forwards to `upstream`.
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
         let listener = crate::server::listen(0)?;
-        let proxy =
-            Self { addr: listener.local_addr()?, calls: Arc::default(), rule: Arc::default(), delay: Arc::default() };
+        let proxy = Self {
+            addr: listener.local_addr()?,
+            calls: Arc::default(),
+            rule: Arc::default(),
+            delay: Arc::default(),
+            message: Arc::default(),
+        };
         let serving = proxy.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -97,23 +110,29 @@ impl FaultProxy {
 
     /// Fails every call for which `rule` returns a fault, until cleared.
     pub fn fail_when(&self, rule: impl Fn(&Call) -> Option<Fault> + Send + Sync + 'static) {
-        *self.rule.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rule));
+        *locked(&self.rule) = Some(Arc::new(rule));
     }
 
-    /// Holds every call for which `rule` returns a duration that long before
-    /// forwarding it (a slow dependency; calls overtake one another), until healed.
+    /// Gives injected faults this message (as SES does, it may name a recipient).
+    pub fn fault_message(&self, message: &str) {
+        *locked(&self.message) = Some(message.to_owned());
+    }
+
+    /// Holds every call for which `rule` returns a delay that long before
+    /// answering it (forwarded or faulted), until healed.
     pub fn delay_when(&self, rule: impl Fn(&Call) -> Option<std::time::Duration> + Send + Sync + 'static) {
-        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rule));
+        *locked(&self.delay) = Some(Arc::new(rule));
     }
 
-    /// Clears every fault and delay.
+    /// Clears every fault, delay and fault message.
     pub fn heal(&self) {
-        *self.rule.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *locked(&self.rule) = None;
+        *locked(&self.delay) = None;
+        *locked(&self.message) = None;
     }
 
     pub fn calls(&self) -> Vec<Call> {
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        locked(&self.calls).clone()
     }
 
     /// Every email the emulator accepted through this proxy, oldest first.
@@ -158,15 +177,15 @@ impl FaultProxy {
             started: std::time::Instant::now(),
             ended: std::time::Instant::now(),
         };
-        let delay = self.delay.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(pause) = delay.and_then(|delay| delay(&call)) {
-            tokio::time::sleep(pause).await;
+        let delay = locked(&self.delay).clone().and_then(|rule| rule(&call));
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
         }
-        let rule = self.rule.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let rule = locked(&self.rule).clone();
         let response = match rule.and_then(|rule| rule(&call)) {
             Some(fault) => {
-                let body =
-                    serde_json::json!({ "__type": fault.error_type, "message": "fault injected by the test proxy" });
+                let message = locked(&self.message).clone().unwrap_or_else(|| DEFAULT_FAULT_MESSAGE.to_owned());
+                let body = serde_json::json!({ "__type": fault.error_type, "message": message });
                 let mut response = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
                 *response.status_mut() =
                     http::StatusCode::from_u16(fault.status).unwrap_or(http::StatusCode::BAD_REQUEST);
@@ -207,7 +226,7 @@ impl FaultProxy {
         };
         call.status = response.status().as_u16();
         call.ended = std::time::Instant::now();
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(call);
+        locked(&self.calls).push(call);
         response
     }
 }

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use portal::domain::secrets::token_hash;
 use portal::domain::time::now_unix;
-use portal::domain::{LinkToken, Logo, TicketRef, WorkspaceSlug};
+use portal::domain::{LinkToken, Logo, Resolution, Status, TicketRef, WorkspaceSlug};
 use portal::store::keys::contact_id;
-use portal::store::Store;
+use portal::store::{StatusChange, Store};
 
 use crate::seed::SeedError;
 
@@ -51,6 +51,9 @@ pub const WORKER_SAMPLES: &[&str] = &[
 /// The access-link token the access samples carry (ann@example.com's tickets).
 pub const SAMPLE_ACCESS_TOKEN: &str = "9b3e7a1c5d2f4e6a8b0c1d3e5f7a9b2c4d6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a";
 
+/// The EventBridge schedule's event for the outbox sweeper (which reads nothing in it).
+pub const SWEEPER_SAMPLES: &[&str] = &["outbox-sweeper-schedule.json"];
+
 /// The survey token the csat samples carry.
 pub const SAMPLE_SURVEY_TOKEN: &str = "5f1c9d2e8a7b4c3d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
 
@@ -90,12 +93,43 @@ pub async fn store_sample_access_token(store: &Store) -> Result<(), SeedError> {
     Ok(store.put_link_token(&token_hash(SAMPLE_ACCESS_TOKEN), &stored).await?)
 }
 
+/// The resolution the sample survey token belongs to.
+const SAMPLE_RESOLUTION_ID: &str = "01JSAMPLERESOLUTION000000";
+/// The first sample that needs TKT-0001 resolved by that resolution.
+const FIRST_SURVEY_SAMPLE: &str = "csat-form-get.json";
+
+fn sample_ticket() -> Result<(WorkspaceSlug, TicketRef), SeedError> {
+    match (WorkspaceSlug::parse("demo"), TicketRef::from_number(1)) {
+        (Some(workspace), Some(reference)) => Ok((workspace, reference)),
+        _ => Err("bad sample constants".into()),
+    }
+}
+
+/// What the flow before `sample` would have done, done just before it runs:
+/// the survey samples rate TKT-0001, which the reply samples reopened, so it
+/// is resolved again by the sample survey's resolution (as `portalctl ticket
+/// resolve` would, without the email).
+pub async fn before(store: &Store, sample: &str) -> Result<(), SeedError> {
+    if sample != FIRST_SURVEY_SAMPLE {
+        return Ok(());
+    }
+    let (workspace, reference) = sample_ticket()?;
+    let ticket = store.get_ticket(&workspace, reference).await?.ok_or("the submit samples made no TKT-0001")?;
+    let resolution = Resolution {
+        id: SAMPLE_RESOLUTION_ID.into(),
+        text: "Sample resolution".into(),
+        at: now_unix(),
+        by: "Alex".into(),
+    };
+    let change = StatusChange { expected: ticket.status, next: Status::Resolved, resolution: Some(resolution) };
+    store.change_status(&workspace, reference, &change, None).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 /// Stores the survey token the csat samples use, as the worker would have.
 pub async fn store_sample_survey_token(store: &Store) -> Result<(), SeedError> {
-    let (Some(workspace), Some(reference)) = (WorkspaceSlug::parse("demo"), TicketRef::from_number(1)) else {
-        return Err("bad sample constants".into());
-    };
-    let mut stored = LinkToken::survey(workspace, reference, "01JSAMPLERESOLUTION000000", now_unix());
+    let (workspace, reference) = sample_ticket()?;
+    let mut stored = LinkToken::survey(workspace, reference, SAMPLE_RESOLUTION_ID, now_unix());
     stored.expires_at = now_unix() + 3600;
     Ok(store.put_link_token(&token_hash(SAMPLE_SURVEY_TOKEN), &stored).await?)
 }

@@ -79,6 +79,59 @@ async fn resolve_rate_once_and_see_the_rating() {
     assert_eq!(report["recentComments"][0]["comment"], "Quick and friendly");
 }
 
+/// The survey links emailed so far, oldest first.
+fn survey_links(stack: &Stack) -> Vec<String> {
+    let prefix = format!("http://{}", stack.addr);
+    stack
+        .emails_to("ann@example.com")
+        .into_iter()
+        .filter(|m| m.text.contains("Rate Your Experience"))
+        .map(|m| m.text.split(&prefix).nth(1).unwrap().split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+/// GET and POST, page and JSON: every way of using `link` answers 410.
+async fn assert_expired(stack: &Stack, link: &str, why: &str) {
+    let api = link.replacen("/portal/", "/api/portal/", 1);
+    let page = stack.get(link).await;
+    assert_eq!(page.status, 410, "{why}: GET page");
+    assert!(page.text().contains("This link has expired"), "{why}");
+    assert_eq!(stack.post_form(link, &[("rating", "5")]).await.status, 410, "{why}: POST form");
+    for answer in [stack.get(&api).await, stack.post_json(&api, &json!({"rating": 5})).await] {
+        assert_eq!(answer.status, 410, "{why}: JSON");
+        assert_eq!(serde_json::from_slice::<Value>(&answer.body).unwrap()["error"], "link_expired", "{why}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_survey_link_works_only_while_its_resolution_stands() {
+    let stack = Stack::start().await;
+    let first = resolved_ticket_with_survey_link(&stack).await;
+    let reply = json!({"email": "ann@example.com", "message": "Still broken"});
+    assert_eq!(stack.post_json("/api/portal/demo/tickets/TKT-0001/replies", &reply).await.status, 201);
+    assert_expired(&stack, &first, "reopened, not resolved again").await;
+
+    let (code, out) = stack.portalctl(&["ticket", "resolve", "demo", "TKT-0001", "--resolution", "New drum"]).await;
+    assert_eq!(code, 0, "{out}");
+    stack.drain().await;
+    let links = survey_links(&stack);
+    assert_eq!(links.len(), 2, "one survey per resolution");
+    assert_eq!(links[0], first);
+    assert_expired(&stack, &first, "superseded by the second resolution").await;
+
+    let second = links[1].replacen("/portal/", "/api/portal/", 1);
+    assert_eq!(stack.get(&links[1]).await.status, 200);
+    let rated = stack.post_json(&second, &json!({"rating": 4})).await;
+    assert_eq!(rated.status, 201, "{}", rated.text());
+    assert_eq!(stack.ticket(1).await.unwrap().rating.unwrap().stars, 4);
+    assert_expired(&stack, &first, "still, after the second was used").await;
+
+    // Rated, then reopened: the used link expires too, rather than saying "rated".
+    assert_eq!(stack.post_json("/api/portal/demo/tickets/TKT-0001/replies", &reply).await.status, 201);
+    assert_expired(&stack, &links[1], "used, then reopened").await;
+    assert_eq!(stack.ticket(1).await.unwrap().rating.unwrap().stars, 4, "the rating stays as it was");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_concurrent_answers_record_one_rating() {
     let stack = Stack::start().await;
@@ -203,4 +256,43 @@ async fn portalctl_follows_the_domain_rules_and_says_why_not() {
     assert_eq!(inbox[0]["read"], false);
     let (_, after) = stack.portalctl(&["--json", "inbox", "demo", "alex", "--mark-read", &id]).await;
     assert_eq!(serde_json::from_str::<Value>(&after).unwrap()[0]["read"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn adding_an_agent_never_overwrites_one() {
+    let stack = Stack::start().await;
+    let add = |email: &'static str, id: Option<&'static str>| {
+        let mut args = vec!["agent", "add", "demo", "--name", "Kim Lee", "--email", email];
+        if let Some(id) = id {
+            args.extend(["--id", id]);
+        }
+        args
+    };
+    let (code, out) = stack.portalctl(&add("kim@a.example", None)).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = stack.portalctl(&add("kim@b.example", None)).await;
+    assert_eq!(code, 4, "refused: {out}");
+    assert!(out.contains("agent kim exists (kim@a.example); choose another id with --id kim-b"), "{out}");
+    let kims = |agents: &Value| -> Vec<(String, String)> {
+        agents
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["email"].as_str().unwrap().starts_with("kim@"))
+            .map(|a| (a["id"].as_str().unwrap().to_owned(), a["email"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let (_, listed) = stack.portalctl(&["--json", "agent", "list", "demo"]).await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(kims(&listed), [("kim".to_owned(), "kim@a.example".to_owned())], "the first kept its address");
+
+    let (code, out) = stack.portalctl(&add("kim@b.example", Some("kim2"))).await;
+    assert_eq!(code, 0, "{out}");
+    let (_, listed) = stack.portalctl(&["--json", "agent", "list", "demo"]).await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(
+        kims(&listed),
+        [("kim".to_owned(), "kim@a.example".to_owned()), ("kim2".to_owned(), "kim@b.example".to_owned())]
+    );
+    assert_eq!(stack.portalctl(&add("kim@c.example", Some("alex"))).await.0, 4, "a seeded agent is safe too");
 }

@@ -3,7 +3,7 @@
 
 mod support;
 
-use devserver::samples::{self, HTTP_SAMPLES, WORKER_SAMPLES};
+use devserver::samples::{self, HTTP_SAMPLES, SWEEPER_SAMPLES, WORKER_SAMPLES};
 use portal::domain::WorkerMessage;
 use portal::web::routes;
 use serde_json::Value;
@@ -19,8 +19,12 @@ fn expected_statuses() -> Vec<(&'static str, u16)> {
 
 #[test]
 fn every_sample_is_covered_by_a_test() {
-    let mut covered: Vec<&str> =
-        expected_statuses().iter().map(|(name, _)| *name).chain(WORKER_SAMPLES.iter().copied()).collect();
+    let mut covered: Vec<&str> = expected_statuses()
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(WORKER_SAMPLES.iter().copied())
+        .chain(SWEEPER_SAMPLES.iter().copied())
+        .collect();
     covered.sort();
     let mut files: Vec<String> = std::fs::read_dir(samples::events_dir())
         .unwrap()
@@ -46,6 +50,7 @@ async fn http_samples_run_through_their_function() {
     let stack = Stack::start().await;
     samples::prepare(&stack.store).await.unwrap();
     for (name, status) in expected_statuses() {
+        samples::before(&stack.store, name).await.unwrap();
         let event = load(name);
         let request = lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let method =
@@ -85,4 +90,17 @@ fn worker_samples_carry_valid_portal_events() {
             assert_eq!(record["eventSource"], "aws:sqs");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeper_sample_is_a_scheduled_event_and_a_sweep_runs() {
+    for name in SWEEPER_SAMPLES {
+        let event = load(name);
+        assert_eq!(
+            (event["source"].as_str(), event["detail-type"].as_str()),
+            (Some("aws.events"), Some("Scheduled Event"))
+        );
+    }
+    let stack = Stack::start().await;
+    assert_eq!(stack.sweep().await, portal::service::Sweep::default(), "an empty outbox: nothing to send");
 }

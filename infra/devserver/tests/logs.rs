@@ -4,7 +4,7 @@
 mod support;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use portal::domain::MessageBody;
 use serde_json::json;
@@ -23,11 +23,27 @@ impl Write for Captured {
     }
 }
 
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// The process's logs, as production writes them (one subscriber for all
+/// tests here: each checks everything captured so far).
+fn captured() -> &'static Captured {
+    static CAPTURED: OnceLock<Captured> = OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        portal::telemetry::init_with(move || writer.clone(), true);
+        captured
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn logs_never_carry_emails_addresses_or_tokens() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    portal::telemetry::init_with(move || writer.clone(), true);
+    let captured = captured();
 
     let stack = Stack::start().await;
     let ip = client_ip(77);
@@ -57,7 +73,7 @@ async fn logs_never_carry_emails_addresses_or_tokens() {
     assert_eq!(failed.status, 503);
     stack.proxy.heal();
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("ticket created") && logs.contains("ticket rated") && logs.contains("dependency failed"),
         "{logs}"
@@ -67,4 +83,31 @@ async fn logs_never_carry_emails_addresses_or_tokens() {
     assert!(!logs.contains(&token), "the survey token was logged");
     assert!(!logs.contains(&portal::domain::secrets::token_hash(&token)), "the token hash was logged");
     assert!(!logs.contains("Secret Person"), "a customer name was logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ses_errors_are_logged_by_their_code_without_the_recipient() {
+    let captured = captured();
+    let stack = Stack::start().await;
+    let email = "ses.refused@example.com";
+    let body = json!({"name": "Refused Person", "email": email, "subject": "Will bounce"});
+    assert_eq!(stack.post_json("/api/portal/demo/tickets", &body).await.status, 201);
+    // SES names the recipient in its message, as it does for unverified addresses.
+    stack.proxy.fault_message(&format!(
+        "Email address is not verified. The following identities failed the check in region US-EAST-1: {email}"
+    ));
+    stack.proxy.fail_when(|call| {
+        call.is_send_email().then_some(devserver::proxy::Fault { status: 400, error_type: "MessageRejected" })
+    });
+    let messages = stack.receive_batch().await;
+    let event = serde_json::from_value(devserver::sqs_trigger::sqs_event(&messages, "arn:aws:sqs:local:test")).unwrap();
+    let response = stack.worker().handle(event).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "the record failed and is left to SQS");
+    stack.proxy.heal();
+
+    let logs = captured.text();
+    assert!(logs.contains("SendEmail failed: service error MessageRejected"), "the code is logged:\n{logs}");
+    assert!(!logs.contains("ses.refused"), "the recipient was logged:\n{logs}");
+    assert!(!logs.contains("not verified"), "SES's message was logged:\n{logs}");
+    assert!(!logs.contains('@'), "an email address was logged:\n{logs}");
 }

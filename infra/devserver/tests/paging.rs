@@ -39,7 +39,7 @@ async fn long_ticket(stack: &Stack) {
         for (body, visibility) in texts {
             let id = ids.generate().unwrap().to_string();
             let comment = Comment { id, author: author.clone(), body, visibility, created_at: now_unix() };
-            stack.store.add_comment(&demo(), tkt(1), &comment, &keep, None, None).await.unwrap();
+            stack.store.add_comment(&demo(), tkt(1), &comment, &keep, None, None, None).await.unwrap();
         }
     }
 }

@@ -140,15 +140,21 @@ async fn dynamodb_throttling_is_retried_and_duplicates_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_failed_queue_send_after_the_write_is_completed_by_the_retry() {
+async fn a_failed_queue_send_still_succeeds_and_a_retry_resends_only_until_delivered() {
+    // The outbox holds the event, so the request succeeds (the sweeper would
+    // deliver it: outbox.rs). A client retry with the same key sends it at once
+    // while the worker has not acknowledged it, and never after.
     let stack = Stack::start().await;
     stack.proxy.fail_when(|call| {
         (call.target == "AmazonSQS.SendMessage")
             .then_some(Fault { status: 400, error_type: "AWS.SimpleQueueService.NonExistentQueue" })
     });
+    let sent = |stack: &Stack| {
+        stack.proxy.calls().iter().filter(|c| c.target == "AmazonSQS.SendMessage" && c.status == 200).count()
+    };
     let first = submit_from(&stack, 1, Some("sqs-down-key-1")).await;
-    assert_eq!(first.status, 503, "the request says it failed: {}", first.text());
-    assert_eq!(stack.ticket_count().await, 1, "the ticket itself was written");
+    assert_eq!(first.status, 201, "the write committed with its event: {}", first.text());
+    assert_eq!(stack.ticket_count().await, 1);
     stack.drain().await;
     assert!(confirmations(&stack).is_empty(), "no event reached the worker");
 
@@ -156,9 +162,11 @@ async fn a_failed_queue_send_after_the_write_is_completed_by_the_retry() {
     let retry = submit_from(&stack, 1, Some("sqs-down-key-1")).await;
     assert_eq!(retry.status, 201);
     assert_eq!(serde_json::from_slice::<Value>(&retry.body).unwrap()["reference"], "TKT-0001");
-    let again = submit_from(&stack, 1, Some("sqs-down-key-1")).await;
-    assert_eq!(again.status, 201, "a second retry re-sends, the worker still acts once");
+    assert_eq!(sent(&stack), 1, "undelivered: the retry re-sent it");
     stack.drain_until(1, Duration::from_secs(30), |s| !confirmations(s).is_empty()).await;
+    let again = submit_from(&stack, 1, Some("sqs-down-key-1")).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(sent(&stack), 1, "delivered and acknowledged: a second retry sends nothing");
     stack.drain().await;
     assert_eq!(stack.ticket_count().await, 1);
     assert_eq!(confirmations(&stack), ["user1@example.com"]);

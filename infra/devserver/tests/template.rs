@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use portal::provision::{MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_SECS};
 use portal::store::schema::{TableSpec, BY_CONTACT, PORTAL_TABLE, RATE_LIMIT_TABLE};
+use portal::store::RESEND_AFTER_SECS;
 use portal::web::routes::ROUTES;
 use serde_yaml::Value;
 
@@ -210,4 +211,32 @@ fn functions_that_verify_typed_emails_may_write_their_transaction() {
         assert!(allowed("PortalTable", "dynamodb:ConditionCheckItem"), "{function}");
         assert!(allowed("RateLimitTable", "dynamodb:UpdateItem"), "{function}");
     }
+}
+
+#[test]
+fn the_worker_is_sized_as_the_code_and_docs_say() {
+    let template = template();
+    let worker = &template["Resources"]["AssignWorkerFunction"]["Properties"];
+    let timeout = worker["Timeout"].as_u64().expect("the worker's own timeout");
+    assert_eq!(timeout, portal::worker::TIMEOUT_SECS);
+    assert!(u64::from(VISIBILITY_TIMEOUT_SECS) >= 6 * timeout, "Lambda: visibility at least six times the timeout");
+    assert!(portal::worker::DEADLINE_MARGIN.as_secs() < timeout);
+    let source = &worker["Events"]["EventsQueue"]["Properties"];
+    let batch = source["BatchSize"].as_u64().unwrap();
+    assert!(batch <= 10 || source["MaximumBatchingWindowInSeconds"].as_u64() >= Some(1), "SQS: > 10 needs a window");
+    assert!(source["ScalingConfig"]["MaximumConcurrency"].as_u64() >= Some(2), "SQS allows 2 at least");
+    assert_eq!(source["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+}
+
+#[test]
+fn the_sweeper_runs_every_minute_as_the_outbox_expects() {
+    let template = template();
+    let sweeper = &template["Resources"]["OutboxSweeperFunction"];
+    assert_eq!(sweeper["Metadata"]["BuildProperties"]["Binary"], "outbox-sweeper");
+    let schedule = &sweeper["Properties"]["Events"]["EveryMinute"];
+    assert_eq!(schedule["Type"], "Schedule");
+    assert_eq!(schedule["Properties"]["Schedule"], "rate(1 minute)");
+    assert_eq!(RESEND_AFTER_SECS, 60, "events are re-sent once their last send is a schedule period old");
+    let log_group = &template["Resources"]["OutboxSweeperLogs"]["Properties"]["LogGroupName"]["Fn::Sub"];
+    assert_eq!(log_group, "/aws/lambda/${OutboxSweeperFunction}");
 }

@@ -293,3 +293,100 @@ async fn replies_notify_the_agent_and_agent_replies_and_resolutions_email_the_cu
     assert!(stack.store.link_token(&token).await.unwrap().is_none(), "the raw token is not a key");
     assert_eq!(stack.ticket(1).await.unwrap().status, Status::Resolved);
 }
+
+fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    let mut ids: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_short_of_time_leaves_unstarted_records_to_sqs_and_repeats_nothing() {
+    let stack = Stack::start().await;
+    for i in 0..6 {
+        assert_eq!(submit(&stack, i, &format!("late{i}@example.com"), "Late").await, 201);
+    }
+    let messages = stack.receive_batch().await;
+    assert_eq!(messages.len(), 6);
+    // Every email takes 0.8 s; two records at a time; a 3 s invocation that
+    // starts nothing in its last 2.5 s: the first two run, the rest wait.
+    stack.proxy.delay_when(|call| call.is_send_email().then_some(Duration::from_millis(800)));
+    let worker = stack.worker().with_concurrency(2).with_deadline_margin(Duration::from_millis(2500));
+    let started = std::time::Instant::now();
+    let response = worker.handle_until(as_event(&messages), started + Duration::from_secs(3)).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "answered before the deadline");
+    let mut unstarted: Vec<String> = messages[2..].iter().map(|m| m.message_id().unwrap().to_owned()).collect();
+    unstarted.sort();
+    assert_eq!(failed_ids(&response), unstarted, "the records it had no time to start");
+    assert_eq!(stack.proxy.sent_emails().len(), 4, "the two started records finished: confirmation + agent email each");
+
+    // SQS redelivers (here: the whole batch again, the done records too).
+    stack.proxy.heal();
+    let again = stack.worker().handle(as_event(&messages)).await;
+    assert!(again.batch_item_failures.is_empty());
+    let sent = stack.proxy.sent_emails();
+    assert_eq!(sent.len(), 12, "six confirmations and six agent emails, none twice");
+    for i in 0..6 {
+        assert_eq!(stack.emails_to(&format!("late{i}@example.com")).len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_record_still_running_at_the_deadline_is_reported_in_time() {
+    let stack = Stack::start().await;
+    assert_eq!(submit(&stack, 1, "slow@example.com", "Slow").await, 201);
+    let messages = stack.receive_batch().await;
+    stack.proxy.delay_when(|call| call.is_send_email().then_some(Duration::from_secs(3)));
+    let worker = stack.worker().with_deadline_margin(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    let response = worker.handle_until(as_event(&messages), started + Duration::from_secs(1)).await;
+    assert!(started.elapsed() < Duration::from_secs(1), "answered before Lambda would cut it off");
+    assert_eq!(failed_ids(&response), [messages[0].message_id().unwrap().to_owned()]);
+}
+
+/// Handles `messages` as one batch, `concurrency` records at a time: how long it took.
+async fn time_batch(stack: &Stack, messages: &[aws_sdk_sqs::types::Message], concurrency: usize) -> Duration {
+    let worker = stack.worker().with_concurrency(concurrency);
+    let started = std::time::Instant::now();
+    assert!(worker.handle(as_event(messages)).await.batch_item_failures.is_empty());
+    started.elapsed()
+}
+
+/// The numbers docs/EVENTS.md reasons from ("Sizing the worker"): the calls
+/// one new-ticket record makes and their sequential depth, held here; the
+/// wall times against the emulator are printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_one_record_costs() {
+    let stack = Stack::start().await;
+    let mut submissions = tokio::task::JoinSet::new();
+    for i in 0..21u32 {
+        let body = json!({"name": "Ann Lee", "email": format!("cost{i}@example.com"), "subject": "Cost"});
+        let addr = stack.addr;
+        submissions
+            .spawn(async move { post_json_to(addr, client_ip(i), "/api/portal/demo/tickets", &body, &[]).await });
+    }
+    while let Some(response) = submissions.join_next().await {
+        assert_eq!(response.unwrap().status, 201);
+    }
+    let mut messages = Vec::new();
+    while messages.len() < 21 {
+        let batch = stack.receive_batch().await;
+        assert!(!batch.is_empty(), "the 21 messages are on the queue");
+        messages.extend(batch);
+    }
+    let before = stack.proxy.calls().len();
+    let alone = time_batch(&stack, &messages[..1], 1).await;
+    let calls = stack.proxy.calls().split_off(before);
+    let dynamo = calls.iter().filter(|c| c.target.starts_with("DynamoDB_")).count();
+    let ses = calls.iter().filter(|c| c.is_send_email()).count();
+    let depth = devserver::proxy::sequential_round_trips(&calls);
+    println!("one ticket_created record: {dynamo} DynamoDB calls, {ses} SES calls, {depth} sequential, {alone:?}");
+    assert_eq!((dynamo, ses), (11, 2), "update docs/EVENTS.md when this changes");
+    assert!(depth <= 10, "{depth} sequential calls; docs/EVENTS.md counts 10");
+    let one_at_a_time = time_batch(&stack, &messages[1..11], 1).await;
+    let five_at_a_time = time_batch(&stack, &messages[11..], CONCURRENCY_UNDER_TEST).await;
+    println!("10 records one at a time: {one_at_a_time:?}; {CONCURRENCY_UNDER_TEST} at a time: {five_at_a_time:?}");
+    assert_eq!(stack.proxy.sent_emails().len(), 42, "every record sent its two emails, once");
+}
+
+const CONCURRENCY_UNDER_TEST: usize = portal::worker::CONCURRENCY;

@@ -59,6 +59,8 @@ impl Needs {
     pub const CSAT: Self = Self { dynamodb: 2, sqs: 0, ses: 0 };
     /// The worker: one record at a time, reads and writes, then SES.
     pub const WORKER: Self = Self { dynamodb: 1, sqs: 0, ses: 1 };
+    /// The outbox sweeper: a Query per shard, then a send per due event.
+    pub const SWEEPER: Self = Self { dynamodb: 1, sqs: 1, ses: 0 };
 }
 
 #[derive(Debug, thiserror::Error)]

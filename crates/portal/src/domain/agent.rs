@@ -29,6 +29,19 @@ impl Agent {
         let id: String = local.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
         (!id.is_empty()).then_some(id)
     }
+
+    /// Another id to offer this agent when its own is taken: the id with the
+    /// first label of its address's domain (`kim` of kim@b.example: `kim-b`).
+    pub fn alternative_id(&self) -> String {
+        let domain = self.email.rsplit('@').next().unwrap_or("");
+        let label: String =
+            domain.split('.').next().unwrap_or("").chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        if label.is_empty() {
+            format!("{}-2", self.id)
+        } else {
+            format!("{}-{label}", self.id)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -41,5 +54,13 @@ mod tests {
         assert_eq!(id("Kim.Lee@Example.com").as_deref(), Some("kimlee"));
         assert_eq!(id("sam-2@example.com").as_deref(), Some("sam-2"));
         assert_eq!(id("__@example.com"), None);
+    }
+
+    #[test]
+    fn a_taken_id_suggests_one_from_the_new_domain() {
+        let alternative =
+            |id: &str, raw: &str| Agent::new(id.into(), "Kim", &EmailAddress::parse(raw).unwrap()).alternative_id();
+        assert_eq!(alternative("kim", "kim@b.example"), "kim-b");
+        assert_eq!(alternative("kim", "Kim@Acme.Example.com"), "kim-acme");
     }
 }

@@ -2,9 +2,10 @@
 //! comment publicly or internally, change status, resolve, assign. The same
 //! domain rules as the portal, and the same worker messages.
 //!
-//! Each action queues its message *before* writing: if queueing fails nothing
-//! was written and the agent can simply retry; if the write then fails, the
-//! worker drops the message once it is clearly orphaned (see docs/EVENTS.md).
+//! Each action that announces an event (a public comment, a resolution)
+//! records it in the outbox in its own transaction, then sends it: a failed
+//! send is left to the outbox sweeper, so the agent sees success and nobody
+//! has to retry (see docs/EVENTS.md).
 
 use ulid::Ulid;
 
@@ -150,17 +151,19 @@ impl Portal {
             visibility,
             created_at: self.clock.now_unix(),
         };
-        if visibility == Visibility::Public {
-            let event = PortalEvent::new(EventKind::AgentReplied, slug.clone(), reference, &comment.id);
-            self.queue.publish(&event).await?;
-        }
-        let comment_ref = &comment;
+        // Internal notes announce nothing: no customer ever hears of them.
+        let event = (visibility == Visibility::Public)
+            .then(|| PortalEvent::new(EventKind::AgentReplied, slug.clone(), reference, &comment.id));
+        let (comment_ref, event_ref) = (&comment, event.as_ref());
         until_fresh(move || async move {
             let ticket = self.current_ticket(slug, reference).await?;
             let keep = StatusChange { expected: ticket.status, next: ticket.status, resolution: None };
-            attempt(self.store.add_comment(slug, reference, comment_ref, &keep, None, None).await)
+            attempt(self.store.add_comment(slug, reference, comment_ref, &keep, None, None, event_ref).await)
         })
         .await?;
+        if let Some(event) = &event {
+            self.announce(event).await;
+        }
         Ok(comment)
     }
 
@@ -181,7 +184,7 @@ impl Portal {
                 return Err(AgentActionError::InvalidTransition { from: ticket.status, to: next });
             }
             let change = StatusChange { expected: ticket.status, next, resolution: None };
-            let written = attempt(self.store.change_status(slug, reference, &change).await)?;
+            let written = attempt(self.store.change_status(slug, reference, &change, None).await)?;
             Ok(match written {
                 Attempt::Done(()) => Attempt::Done(ticket.status),
                 Attempt::Stale => Attempt::Stale,
@@ -206,8 +209,7 @@ impl Portal {
             by: agent.name.clone(),
         };
         let event = PortalEvent::new(EventKind::TicketResolved, slug.clone(), reference, &resolution.id);
-        self.queue.publish(&event).await?;
-        let resolution_ref = &resolution;
+        let (resolution_ref, event_ref) = (&resolution, &event);
         until_fresh(move || async move {
             let ticket = self.current_ticket(slug, reference).await?;
             if !ticket.status.agent_can_move_to(Status::Resolved) {
@@ -218,9 +220,10 @@ impl Portal {
                 next: Status::Resolved,
                 resolution: Some(resolution_ref.clone()),
             };
-            attempt(self.store.change_status(slug, reference, &change).await)
+            attempt(self.store.change_status(slug, reference, &change, Some(event_ref)).await)
         })
         .await?;
+        self.announce(&event).await;
         Ok(resolution)
     }
 

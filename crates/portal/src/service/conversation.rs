@@ -14,7 +14,9 @@ use crate::domain::{
     PortalEvent, ReplyRefused, Ticket, TicketRef, Visibility, Workspace, WorkspaceSlug, MAX_CUSTOMER_MESSAGES,
 };
 use crate::ratelimit::{Limit, OverLimit, Subject};
-use crate::store::{reply_idempotency_scope, CustomerReply, StatusChange, TicketWriteError, TypedEmail};
+use crate::store::{
+    reply_idempotency_scope, CustomerReply, IdempotencyRecord, StatusChange, TicketWriteError, TypedEmail,
+};
 
 /// Why a customer cannot see a ticket. `NotFound` covers an unknown workspace,
 /// an unknown ticket and a wrong email alike.
@@ -82,7 +84,9 @@ pub(super) struct Verified {
 /// How a reply's write went.
 enum Replied {
     Added(Box<ReplyReceipt>),
-    /// An earlier request with the same key added it.
+    /// An earlier request with the same key added it (found beside the verification).
+    Earlier(Box<(IdempotencyRecord, Verified)>),
+    /// A concurrent request with the same key won the write.
     KeyTaken,
 }
 
@@ -159,11 +163,14 @@ impl Portal {
 
     /// Adds the customer's public reply, reopening a Resolved or Waiting ticket
     /// in the same transaction. Two sequential round trips: the verified read,
-    /// then the write together with the "customer replied" message. The write
-    /// also charges the reply limits (per client address, per ticket) and
-    /// counts one of the ticket's [`MAX_CUSTOMER_MESSAGES`], so a refused
-    /// reply writes nothing. A retry with the same idempotency key adds
-    /// nothing and answers like the first.
+    /// then the write (which records the "customer replied" event in the
+    /// outbox) together with the event's send; a failed send does not fail the
+    /// reply (the sweeper sends it). The write also charges the reply limits
+    /// (per client address, per ticket) and counts one of the ticket's
+    /// [`MAX_CUSTOMER_MESSAGES`], so a refused reply writes nothing. A retry
+    /// with the same idempotency key adds nothing and answers like the first:
+    /// its key is looked up beside the verification, so a replay writes and
+    /// sends nothing it need not.
     pub async fn reply_as_customer(
         &self,
         slug: &WorkspaceSlug,
@@ -195,7 +202,17 @@ impl Portal {
         let (message_ref, comment_id_ref, event_ref) = (&message, &comment_id, &event);
         let idempotency = scoped_key.as_deref().map(|k| (k, fingerprint.as_str()));
         let replied = until_fresh::<_, ReplyError, _>(move || async move {
-            let Verified { workspace, mut ticket, page } = self.verify_proof(slug, reference, proof, None).await?;
+            let (verified, earlier) = tokio::join!(self.verify_proof(slug, reference, proof, None), async {
+                match idempotency {
+                    Some((key, _)) => self.store.find_idempotent(slug, key).await,
+                    None => Ok(None),
+                }
+            });
+            let verified = verified?;
+            if let Some(record) = earlier? {
+                return Ok(Attempt::Done(Replied::Earlier(Box::new((record, verified)))));
+            }
+            let Verified { workspace, mut ticket, page } = verified;
             let next = ticket.status.after_customer_reply().map_err(ReplyError::Refused)?;
             let comment = Comment {
                 id: comment_id_ref.clone(),
@@ -213,13 +230,12 @@ impl Portal {
                 )?,
             ];
             let customer = CustomerReply { charges: &charges, max_messages: MAX_CUSTOMER_MESSAGES };
-            let (written, sent) = tokio::join!(
-                self.store.add_comment(slug, reference, &comment, &change, idempotency, Some(customer)),
-                self.queue.publish(event_ref)
+            let (written, ()) = tokio::join!(
+                self.store.add_comment(slug, reference, &comment, &change, idempotency, Some(customer), Some(event_ref)),
+                self.announce(event_ref)
             );
             match written {
                 Ok(()) => {
-                    sent?;
                     tracing::info!(workspace = %slug, reference = %reference, "customer replied");
                     ticket.status = next;
                     ticket.updated_at = comment.created_at;
@@ -241,30 +257,40 @@ impl Portal {
         .await?;
         match replied {
             Replied::Added(receipt) => Ok(*receipt),
+            Replied::Earlier(earlier) => {
+                let (record, verified) = *earlier;
+                self.replay_reply(slug, reference, record, &fingerprint, verified).await
+            }
             Replied::KeyTaken => {
                 let key = scoped_key.as_deref().unwrap_or_default();
-                self.replay_reply(slug, reference, key, &fingerprint, proof).await
+                let (record, verified) = tokio::join!(
+                    self.store.find_idempotent(slug, key),
+                    self.verify_proof(slug, reference, proof, None)
+                );
+                let record = record?.ok_or(ReplyError::IdempotencyRecordVanished)?;
+                self.replay_reply(slug, reference, record, &fingerprint, verified?).await
             }
         }
     }
 
+    /// Answers a replayed reply like its first request did, and sends its
+    /// event again only if the worker has not acknowledged it (the first
+    /// attempt's send may have failed).
     async fn replay_reply(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
-        scoped_key: &str,
+        record: IdempotencyRecord,
         fingerprint: &str,
-        proof: &Proof<'_>,
+        verified: Verified,
     ) -> Result<ReplyReceipt, ReplyError> {
-        let record =
-            self.store.find_idempotent(slug, scoped_key).await?.ok_or(ReplyError::IdempotencyRecordVanished)?;
         if !constant_time_eq(&record.fingerprint, fingerprint) {
             return Err(ReplyError::IdempotencyConflict);
         }
-        // The first attempt may have failed to queue its message: send it again.
         let event = PortalEvent::new(EventKind::CustomerReplied, slug.clone(), reference, &record.id);
-        self.queue.publish(&event).await?;
-        let Verified { workspace, ticket, page } = self.verify_proof(slug, reference, proof, None).await?;
+        let pending = self.store.outbox_pending(&event).await;
+        self.announce_if_undelivered(pending, &event).await;
+        let Verified { workspace, ticket, page } = verified;
         Ok(ReplyReceipt { workspace, view: CustomerView::paged(ticket, page), comment_id: record.id })
     }
 }

@@ -2,10 +2,11 @@
 
 use super::Portal;
 use crate::aws::AwsError;
-use crate::domain::csat::{link_expired, Stars};
+use crate::domain::csat::{link_expired, survey_stands, Stars};
 use crate::domain::secrets::{is_well_formed_token, token_hash};
 use crate::domain::{LinkToken, TokenPurpose};
 use crate::domain::{MessageBody, Rating, TicketRef, Workspace, WorkspaceSlug};
+use crate::store::RatingWrite;
 
 /// Where a survey link stands.
 #[derive(Debug, Clone)]
@@ -28,9 +29,13 @@ pub enum SurveyError {
 }
 
 impl Portal {
-    /// Reads a survey link without using it (mail scanners open links too).
-    /// One sequential round trip: the token and the workspace in parallel.
-    pub async fn survey(&self, slug: &WorkspaceSlug, token: &str) -> Result<Survey, SurveyError> {
+    /// The stored token behind `token` if it opens a survey of `slug` now, and
+    /// the workspace. One round trip: both are read in parallel.
+    async fn survey_token(
+        &self,
+        slug: &WorkspaceSlug,
+        token: &str,
+    ) -> Result<(Workspace, LinkToken, TicketRef), SurveyError> {
         if !is_well_formed_token(token) {
             return Err(SurveyError::Expired);
         }
@@ -44,15 +49,30 @@ impl Portal {
             Some(reference) if stored.opens(TokenPurpose::Csat, slug, self.clock.now_unix()) => reference,
             _ => return Err(SurveyError::Expired),
         };
+        Ok((workspace, stored, reference))
+    }
+
+    /// Reads a survey link without using it (mail scanners open links too).
+    /// Two sequential round trips: the token and the workspace in parallel,
+    /// then the ticket, whose current resolution the link must belong to.
+    pub async fn survey(&self, slug: &WorkspaceSlug, token: &str) -> Result<Survey, SurveyError> {
+        let (workspace, stored, reference) = self.survey_token(slug, token).await?;
+        let ticket = self.store.get_ticket(&stored.workspace, reference).await?;
+        if !ticket.is_some_and(|t| survey_stands(&t, &stored.subject_id)) {
+            return Err(SurveyError::Expired);
+        }
         if stored.used_at.is_some() {
             return Ok(Survey::Rated { workspace, reference });
         }
         Ok(Survey::Open { workspace, reference, token: stored })
     }
 
-    /// Records the rating. Two sequential round trips: the survey read, then one
-    /// transaction that uses the token and rates the ticket; of two concurrent
-    /// answers exactly one wins.
+    /// Records the rating. Two sequential round trips: the token with the
+    /// workspace, then one transaction that uses the token and rates the
+    /// ticket, only while the ticket stands resolved by the token's
+    /// resolution; of two concurrent answers exactly one wins. A used link
+    /// goes through the transaction too, so that it answers "expired" once its
+    /// resolution is superseded, as the survey page does.
     pub async fn rate(
         &self,
         slug: &WorkspaceSlug,
@@ -60,20 +80,18 @@ impl Portal {
         stars: Stars,
         comment: Option<MessageBody>,
     ) -> Result<(Workspace, TicketRef, Rating), SurveyError> {
-        match self.survey(slug, token).await? {
-            Survey::Rated { workspace, .. } => Err(SurveyError::AlreadyRated { workspace }),
-            Survey::Open { workspace, reference, token: stored } => {
-                let rating =
-                    Rating { stars: stars.get(), comment: comment.map(|c| c.to_string()), at: self.clock.now_unix() };
-                if self.store.record_rating(&token_hash(token), &stored, &rating).await? {
-                    tracing::info!(workspace = %slug, reference = %reference, stars = rating.stars, "ticket rated");
-                    Ok((workspace, reference, rating))
-                } else if link_expired(stored.expires_at, self.clock.now_unix()) {
-                    Err(SurveyError::Expired)
-                } else {
-                    Err(SurveyError::AlreadyRated { workspace })
-                }
+        let (workspace, stored, reference) = self.survey_token(slug, token).await?;
+        let rating = Rating { stars: stars.get(), comment: comment.map(|c| c.to_string()), at: self.clock.now_unix() };
+        match self.store.record_rating(&token_hash(token), &stored, &rating).await? {
+            RatingWrite::Recorded => {
+                tracing::info!(workspace = %slug, reference = %reference, stars = rating.stars, "ticket rated");
+                Ok((workspace, reference, rating))
             }
+            RatingWrite::Superseded => Err(SurveyError::Expired),
+            RatingWrite::TokenSpent if link_expired(stored.expires_at, self.clock.now_unix()) => {
+                Err(SurveyError::Expired)
+            }
+            RatingWrite::TokenSpent => Err(SurveyError::AlreadyRated { workspace }),
         }
     }
 }

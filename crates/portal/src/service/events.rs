@@ -3,10 +3,15 @@
 //!
 //! - Each effect is claimed in a ledger before it runs and marked done after;
 //!   a redelivered message finds it done and does nothing.
+//! - Effects of one event that do not depend on each other run side by side
+//!   and fail alone: the customer's confirmation never waits on the agent's
+//!   email; the failed one is retried on redelivery, the ledger skips the other.
 //! - A message may arrive before the write it announces commits (they are sent
 //!   in parallel): the worker waits briefly, then lets SQS redeliver. A message
 //!   whose write never happened (the request failed) is dropped once it is
 //!   older than [`ORPHAN_AFTER_SECS`].
+//! - Once an event is handled (or dropped as not applicable) its outbox item
+//!   is deleted: that acknowledgement stops the sweeper sending it again.
 
 use std::future::Future;
 use std::time::Duration;
@@ -72,6 +77,11 @@ impl Portal {
             EventKind::AccessRequested => Outcome::Dropped,
         };
         tracing::info!(kind = event.kind.as_str(), workspace = %event.workspace, reference = %event.reference, ?outcome, "event handled");
+        if let Err(err) = self.store.acknowledge_event(event).await {
+            // Not the record's failure: the sweeper sends it again, and every
+            // effect finds itself done in the ledger.
+            tracing::warn!(kind = event.kind.as_str(), error = %err, "handled event not acknowledged");
+        }
         Ok(outcome)
     }
 
@@ -151,32 +161,47 @@ impl Portal {
             return Ok(Outcome::Dropped);
         };
         let workspace = self.event_workspace(event).await?;
-        if let Some(agent) = self.assignee_for(&workspace, &ticket).await? {
-            let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
-            let reference = ticket.reference.to_string();
-            let email = mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking);
-            let brand = self.brand(&workspace);
-            self.once(event, "agent_email", || mailer.send(&email, &brand)).await?;
-            let item = InboxItem {
-                id: ticket.id.clone(),
-                agent: agent.id.clone(),
-                kind: "ticket_assigned".into(),
-                reference: ticket.reference,
-                text: format!("New ticket {}: {}", ticket.reference, ticket.subject),
-                created_at: self.clock.now_unix(),
-                read: false,
-            };
-            store.add_inbox_item(&event.workspace, &item).await?;
-        }
-        let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
         let brand = self.brand(&workspace);
-        self.once(event, "confirmation_email", || async {
-            let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)
-                .with_ticket_link(self.new_ticket_link(&ticket).await?);
-            mailer.send(&email, &brand).await
-        })
-        .await?;
+        let confirm = async {
+            let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
+            self.once(event, "confirmation_email", || async {
+                let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)
+                    .with_ticket_link(self.new_ticket_link(&ticket).await?);
+                mailer.send(&email, &brand).await
+            })
+            .await
+        };
+        // Independent effects: neither waits on the other or fails with it.
+        let (assigned, confirmed) = tokio::join!(self.tell_assignee(event, &workspace, &ticket, &brand), confirm);
+        assigned.and(confirmed)?;
         Ok(Outcome::Done)
+    }
+
+    /// Assigns the new ticket if it needs an agent, then tells the agent: the
+    /// inbox item first, so a failing SES still leaves the in-app notice.
+    async fn tell_assignee(
+        &self,
+        event: &PortalEvent,
+        workspace: &Workspace,
+        ticket: &Ticket,
+        brand: &mail::Brand,
+    ) -> Result<(), WorkError> {
+        let mailer = self.mailer()?;
+        let Some(agent) = self.assignee_for(workspace, ticket).await? else { return Ok(()) };
+        let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
+        let reference = ticket.reference.to_string();
+        let item = InboxItem {
+            id: ticket.id.clone(),
+            agent: agent.id.clone(),
+            kind: "ticket_assigned".into(),
+            reference: ticket.reference,
+            text: format!("New ticket {}: {}", ticket.reference, ticket.subject),
+            created_at: self.clock.now_unix(),
+            read: false,
+        };
+        self.store.add_inbox_item(&event.workspace, &item).await?;
+        let email = mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking);
+        self.once(event, "agent_email", || mailer.send(&email, brand)).await
     }
 
     /// The ticket's agent: the one it has, or the next available one by

@@ -48,11 +48,12 @@ impl Portal {
     ///
     /// Sequential round trips: (1) rate-limit admission together with the
     /// idempotency lookup, (2) the atomic ticket number, (3) the ticket
-    /// transaction together with the "ticket created" message. The message may
-    /// reach the worker before the transaction commits, or without it if the
-    /// transaction fails; the worker waits for the ticket and drops messages
-    /// whose ticket never appeared (see `worker`). If the message fails to send,
-    /// the request fails and its retry with the same idempotency key re-sends it.
+    /// transaction (which records the "ticket created" event in the outbox)
+    /// together with the event's send. The message may reach the worker before
+    /// the transaction commits, or without it if the transaction fails; the
+    /// worker waits for the ticket and drops messages whose ticket never
+    /// appeared (see `worker`). A failed send does not fail the request: the
+    /// outbox sweeper sends the event (see `outbox`).
     pub async fn submit_ticket(
         &self,
         slug: &WorkspaceSlug,
@@ -114,7 +115,7 @@ impl Portal {
         let ticket = new_ticket_record(&workspace, reference, new, self.clock.now_unix());
         let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), reference, &ticket.id);
         let idempotency = idempotency_key.map(|k| (k.as_str(), fingerprint.as_str()));
-        let (written, sent) = tokio::join!(self.store.create_ticket(&ticket, idempotency), self.queue.publish(&event));
+        let (written, ()) = tokio::join!(self.store.create_ticket(&ticket, idempotency, &event), self.announce(&event));
         match written {
             Ok(()) => {}
             Err(CreateTicketError::IdempotencyKeyTaken) => {
@@ -127,10 +128,6 @@ impl Portal {
                 };
             }
             Err(CreateTicketError::Aws(err)) => return Err(err.into()),
-        }
-        if let Err(err) = sent {
-            tracing::error!(reference = %reference, error = %err, "ticket stored but its event was not queued; the client's retry re-sends it");
-            return Err(err.into());
         }
         tracing::info!(workspace = %slug, reference = %reference, "ticket created");
         Ok(Receipt { workspace, reference, ticket_id: ticket.id, status: ticket.status, replayed: false })
@@ -145,15 +142,15 @@ impl Portal {
         if !constant_time_eq(&earlier.fingerprint, fingerprint) {
             return Err(SubmitError::IdempotencyConflict);
         }
-        // The first attempt may have stored the ticket and failed to queue its
-        // event: send it again. The worker's effects are idempotent.
+        // The first attempt's send may have failed: send the event again if
+        // the worker has not acknowledged it (the sweeper would, later).
         let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), earlier.reference, &earlier.id);
-        let (workspace, ticket, sent) = tokio::join!(
+        let (workspace, ticket, pending) = tokio::join!(
             self.store.get_workspace(slug),
             self.store.get_ticket(slug, earlier.reference),
-            self.queue.publish(&event)
+            self.store.outbox_pending(&event)
         );
-        sent?;
+        self.announce_if_undelivered(pending, &event).await;
         let workspace = workspace?.ok_or(SubmitError::UnknownWorkspace)?;
         let status = ticket?.map(|t| t.status).unwrap_or(Status::Open);
         tracing::info!(workspace = %slug, reference = %earlier.reference, "submission replayed");

@@ -13,6 +13,9 @@ pub enum AdminError {
     WorkspaceExists(WorkspaceSlug),
     #[error("no agent {0:?} in this workspace")]
     UnknownAgent(String),
+    /// The id is another agent's: nothing was changed.
+    #[error("agent {} exists ({})", existing.id, existing.email)]
+    AgentExists { existing: Agent, suggestion: String },
     #[error(transparent)]
     Unavailable(#[from] AwsError),
 }
@@ -101,11 +104,17 @@ impl Portal {
         Ok(workspace)
     }
 
-    /// Adds (or replaces) an agent of an existing workspace.
+    /// Adds an agent to an existing workspace. An id that is taken is
+    /// refused, with another to suggest: adding never replaces an agent.
     pub async fn add_agent(&self, slug: &WorkspaceSlug, agent: Agent) -> Result<Agent, AdminError> {
         self.existing_workspace(slug).await?;
-        self.store.save_agent(slug, &agent).await?;
-        Ok(agent)
+        match self.store.create_agent(slug, &agent).await? {
+            Ok(()) => Ok(agent),
+            Err(existing) => {
+                let suggestion = agent.alternative_id();
+                Err(AdminError::AgentExists { existing, suggestion })
+            }
+        }
     }
 
     /// The workspace's agents, ordered by id (the round-robin order).

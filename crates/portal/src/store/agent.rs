@@ -1,7 +1,10 @@
 //! Agent items of a workspace.
 
-use super::dynamo::{from_item, to_item};
-use super::keys::{agent_sk, workspace_pk, AGENT_PREFIX};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+
+use super::dynamo::{condition_outcome, from_item, to_item};
+use super::keys::{agent_sk, workspace_pk, AGENT_PREFIX, PK};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{Agent, WorkspaceSlug};
@@ -17,6 +20,29 @@ impl Store {
             .await
             .map_err(|e| AwsError::new("PutItem agent", e))?;
         Ok(())
+    }
+
+    /// Adds an agent unless its id is taken: then nothing is written and the
+    /// agent holding the id is answered.
+    pub async fn create_agent(&self, slug: &WorkspaceSlug, agent: &Agent) -> Result<Result<(), Agent>, AwsError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(agent, workspace_pk(slug), agent_sk(&agent.id))?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match condition_outcome("PutItem new agent", result)? {
+            Ok(_) => Ok(Ok(())),
+            Err(PutItemError::ConditionalCheckFailedException(taken)) => match taken.item {
+                Some(item) => Ok(Err(from_item(item)?)),
+                None => Err(AwsError::unusable_answer("PutItem new agent", "the id is taken, by no agent")),
+            },
+            Err(other) => Err(AwsError::new("PutItem new agent", other)),
+        }
     }
 
     /// The workspace's agents, ordered by id (the round-robin order).

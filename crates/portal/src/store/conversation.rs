@@ -14,7 +14,9 @@ use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::paging::CONVERSATION_PAGE_SIZE;
-use crate::domain::{Comment, CommentCursor, ConversationPage, Ticket, TicketRef, Visibility, WorkspaceSlug};
+use crate::domain::{
+    Comment, CommentCursor, ConversationPage, PortalEvent, Ticket, TicketRef, Visibility, WorkspaceSlug,
+};
 use crate::ratelimit::{Charge, OverLimit};
 
 /// What a customer's reply pays besides its comment: the limits' charges, and
@@ -31,6 +33,7 @@ enum CommentPart {
     Ticket,
     Comment,
     Idempotency,
+    Outbox,
     Charge(usize),
 }
 
@@ -163,11 +166,12 @@ impl Store {
 
     /// Adds a comment and, in the same transaction, moves the ticket's status
     /// (only if it is still `change.expected`) and records the idempotency key
-    /// (`(key, fingerprint)`). With no status change the ticket must still be
-    /// in the status read, so a comment never lands on a ticket that was
-    /// closed meanwhile. A `customer` reply also pays its charges and counts
-    /// as one of the ticket's customer messages, in the same transaction: a
-    /// refused reply writes nothing.
+    /// (`(key, fingerprint)`) and puts the `event` it announces in the outbox
+    /// (an internal note announces none). With no status change the ticket
+    /// must still be in the status read, so a comment never lands on a ticket
+    /// that was closed meanwhile. A `customer` reply also pays its charges and
+    /// counts as one of the ticket's customer messages, in the same
+    /// transaction: a refused reply writes nothing.
     pub async fn add_comment(
         &self,
         slug: &WorkspaceSlug,
@@ -176,6 +180,7 @@ impl Store {
         change: &StatusChange,
         idempotency: Option<(&str, &str)>,
         customer: Option<CustomerReply<'_>>,
+        event: Option<&PortalEvent>,
     ) -> Result<(), TicketWriteError> {
         let now = self.clock.now_unix();
         let pk = ticket_pk(slug, reference);
@@ -192,6 +197,9 @@ impl Store {
         if let Some((key, fingerprint)) = idempotency {
             let record = IdempotencyRecord::new(reference, &comment.id, fingerprint, now);
             transaction.put(CommentPart::Idempotency, record.put(&self.table, slug, key, now)?);
+        }
+        if let Some(event) = event {
+            transaction.put(CommentPart::Outbox, self.outbox_put(event, now)?);
         }
         let charges = customer.map(|c| c.charges).unwrap_or_default();
         for (i, charge) in charges.iter().enumerate() {

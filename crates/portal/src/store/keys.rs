@@ -15,6 +15,7 @@
 //! | session             | `SESSION#{sha256(cookie)}` | `SESSION`              | conditional Put on a link's GET; GetItem per request (12 h, checked in code) |
 //! | access request      | `ACCESS#{ulid}`         | `ACCESS`                  | Put by the access route; GetItem by the worker (1 h) |
 //! | worker effect       | `EFFECT#{event effect}` | `EFFECT`                  | conditional Put: each email/notification once |
+//! | outbox event        | `OUTBOX#{shard}`        | `{event id}#{kind}`       | Put in the announcing write's transaction; Query per shard (sweeper); GetItem (replays); Delete (worker's ack) |
 //!
 //! Index `ByContact` (sparse: only ticket items carry `contactKey`): partition
 //! `contactKey` = `{slug}#{contactId}`, sort `id` (the ticket's ULID), so a
@@ -27,7 +28,7 @@
 //! The rate-limit table is separate: pk `{scope}#{sha256(salt, ip)}#{window}`.
 
 use crate::domain::secrets::sha256_hex;
-use crate::domain::{TicketRef, WorkspaceSlug};
+use crate::domain::{PortalEvent, TicketRef, WorkspaceSlug};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -57,6 +58,10 @@ pub const CONTACT_KEY: &str = "contactKey";
 pub const CONTACT_SORT: &str = "id";
 /// What it projects besides the keys: what My tickets shows.
 pub const BY_CONTACT_PROJECTION: [&str; 4] = ["reference", "subject", "status", "updatedAt"];
+
+/// Outbox items spread over this many partitions, so that a burst of writes
+/// does not all land on one; the sweeper queries each.
+pub const OUTBOX_SHARDS: u32 = 4;
 
 pub fn workspace_pk(slug: &WorkspaceSlug) -> String {
     format!("WS#{slug}")
@@ -119,4 +124,32 @@ pub fn token_pk(token_hash: &str) -> String {
 
 pub fn effect_pk(effect_key: &str) -> String {
     format!("EFFECT#{effect_key}")
+}
+
+/// The outbox partition of an event: a small, stable hash of its id (ULIDs
+/// end in 80 random bits, so events spread evenly).
+pub fn outbox_shard(event_id: &str) -> u32 {
+    event_id.bytes().fold(0u32, |hash, b| hash.wrapping_mul(31).wrapping_add(u32::from(b))) % OUTBOX_SHARDS
+}
+
+pub fn outbox_pk(shard: u32) -> String {
+    format!("OUTBOX#{shard}")
+}
+
+/// The outbox item of `event`: its id names what happened, the kind what the worker does with it.
+pub fn outbox_key(event: &PortalEvent) -> (String, String) {
+    (outbox_pk(outbox_shard(&event.id)), format!("{}#{}", event.id, event.kind.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbox_shards_are_stable_and_all_used() {
+        assert_eq!(outbox_shard("01JSAMPLETICKET0000000000"), outbox_shard("01JSAMPLETICKET0000000000"));
+        let used: std::collections::BTreeSet<u32> =
+            (0..64).map(|_| outbox_shard(&ulid::Ulid::new().to_string())).collect();
+        assert_eq!(used, (0..OUTBOX_SHARDS).collect(), "64 fresh ids reach every shard");
+    }
 }

@@ -11,6 +11,7 @@ mod inbox;
 pub mod keys;
 mod ledger;
 mod logo;
+mod outbox;
 pub mod schema;
 mod session;
 mod ticket;
@@ -29,7 +30,9 @@ pub use idempotency::{reply_idempotency_scope, IdempotencyRecord, IDEMPOTENCY_TT
 use keys::{PK, SK};
 pub use ledger::{Claim, STALE_CLAIM_SECS};
 pub use logo::StoredLogo;
+pub use outbox::{MAX_RESENDS, RESEND_AFTER_SECS};
 pub use ticket::{CreateTicketError, StatusChange, TicketWriteError, TypedEmail};
+pub use token::RatingWrite;
 
 /// The portal table.
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use super::keys::{contact_key, ticket_pk, CONTACT_KEY, PK, TICKET_SK};
 use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
-use crate::domain::{Agent, Resolution, Status, Ticket, TicketRef, WorkspaceSlug};
+use crate::domain::{Agent, PortalEvent, Resolution, Status, Ticket, TicketRef, WorkspaceSlug};
 use crate::ratelimit::{Charge, OverLimit};
 
 /// The ticket attribute holding the normalised email (`Ticket::email_normalized`).
@@ -78,15 +78,24 @@ enum NewTicketPart {
     Ticket,
     Contact,
     Idempotency,
+    Outbox,
+}
+
+/// The parts of a status change's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatusPart {
+    Ticket,
+    Outbox,
 }
 
 impl Store {
-    /// Writes a new ticket, upserts its contact and records the idempotency key
-    /// (`(key, fingerprint)`), all or nothing.
+    /// Writes a new ticket, upserts its contact, records the idempotency key
+    /// (`(key, fingerprint)`) and puts `event` in the outbox, all or nothing.
     pub async fn create_ticket(
         &self,
         ticket: &Ticket,
         idempotency: Option<(&str, &str)>,
+        event: &PortalEvent,
     ) -> Result<(), CreateTicketError> {
         let now = self.clock.now_unix();
         let mut item = to_item(ticket, ticket_pk(&ticket.workspace, ticket.reference), TICKET_SK.into())?;
@@ -102,7 +111,8 @@ impl Store {
         let mut transaction = Transaction::new("TransactWriteItems create ticket");
         transaction
             .put(NewTicketPart::Ticket, ticket_put)
-            .update(NewTicketPart::Contact, self.contact_upsert(ticket, now)?);
+            .update(NewTicketPart::Contact, self.contact_upsert(ticket, now)?)
+            .put(NewTicketPart::Outbox, self.outbox_put(event, now)?);
         if let Some((idempotency_key, fingerprint)) = idempotency {
             let record = IdempotencyRecord::new(ticket.reference, &ticket.id, fingerprint, now);
             transaction
@@ -203,28 +213,25 @@ impl Store {
         Ok(tickets)
     }
 
-    /// Changes a ticket's status (and resolution) if it is still `change.expected`.
+    /// Changes a ticket's status (and resolution) if it is still
+    /// `change.expected`, and puts the `event` it announces in the outbox.
     pub async fn change_status(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
         change: &StatusChange,
+        event: Option<&PortalEvent>,
     ) -> Result<(), TicketWriteError> {
-        let update = self.status_update(&ticket_pk(slug, reference), change, self.clock.now_unix(), None)?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(update.key))
-            .update_expression(update.update_expression)
-            .set_condition_expression(update.condition_expression)
-            .set_expression_attribute_names(update.expression_attribute_names)
-            .set_expression_attribute_values(update.expression_attribute_values)
-            .send()
-            .await;
-        match conditional("UpdateItem status", result)? {
-            Some(_) => Ok(()),
-            None => Err(TicketWriteError::Stale),
+        let now = self.clock.now_unix();
+        let mut transaction = Transaction::new("TransactWriteItems status");
+        transaction.update(StatusPart::Ticket, self.status_update(&ticket_pk(slug, reference), change, now, None)?);
+        if let Some(event) = event {
+            transaction.put(StatusPart::Outbox, self.outbox_put(event, now)?);
+        }
+        match transaction.send(&self.client).await? {
+            Ok(()) => Ok(()),
+            Err(refused) if refused.contains(StatusPart::Ticket) => Err(TicketWriteError::Stale),
+            Err(_) => Err(AwsError::unusable_answer("TransactWriteItems status", "the outbox item was refused").into()),
         }
     }
 

@@ -8,7 +8,7 @@ use super::keys::{ticket_pk, token_pk, EXPIRES_AT, PK, TICKET_SK, TOKEN_SK};
 use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
-use crate::domain::{LinkToken, Rating};
+use crate::domain::{LinkToken, Rating, Status};
 
 /// The parts of a rating's transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +40,14 @@ impl Store {
     }
 
     /// Uses a survey token and stores the rating on its ticket, together, only
-    /// if the token is unused and unexpired: the first answer wins.
-    pub async fn record_rating(&self, token_hash: &str, token: &LinkToken, rating: &Rating) -> Result<bool, AwsError> {
+    /// if the token is unused and unexpired (the first answer wins) and the
+    /// ticket still stands resolved by the token's resolution.
+    pub async fn record_rating(
+        &self,
+        token_hash: &str,
+        token: &LinkToken,
+        rating: &Rating,
+    ) -> Result<RatingWrite, AwsError> {
         let now = self.clock.now_unix();
         let reference = token.reference.ok_or_else(|| {
             AwsError::unusable_answer("TransactWriteItems record rating", "a survey token names no ticket")
@@ -58,21 +64,41 @@ impl Store {
             .expression_attribute_values(":null", s("NULL"))
             .build()
             .map_err(|e| AwsError::new("TransactWriteItems token", e))?;
-        let rate = Update::builder()
+        // The same rule as `domain::csat::survey_stands`, as a condition.
+        let mut standing = Vec::new();
+        let mut rate = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(ticket_pk(&token.workspace, reference), TICKET_SK)))
             .update_expression("SET rating = :rating")
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":rating", attribute(rating, "serialize rating")?)
+            .expression_attribute_names("#resolution", "resolution")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":resolution", s(&token.subject_id))
+            .expression_attribute_values(":rating", attribute(rating, "serialize rating")?);
+        for (i, status) in Status::ALL.into_iter().filter(|s| s.is_resolved()).enumerate() {
+            standing.push(format!(":standing{i}"));
+            rate = rate.expression_attribute_values(format!(":standing{i}"), attribute(&status, "serialize status")?);
+        }
+        let rate = rate
+            .condition_expression(format!("#resolution.#id = :resolution AND #status IN ({})", standing.join(", ")))
             .build()
             .map_err(|e| AwsError::new("TransactWriteItems rating", e))?;
         let mut transaction = Transaction::new("TransactWriteItems record rating");
         transaction.update(RatingPart::Token, use_token).update(RatingPart::Ticket, rate);
         match transaction.send(&self.client).await? {
-            Ok(()) => Ok(true),
-            Err(refused) if refused.contains(RatingPart::Token) => Ok(false),
-            Err(_) => Err(AwsError::unusable_answer("TransactWriteItems record rating", "the rated ticket is gone")),
+            Ok(()) => Ok(RatingWrite::Recorded),
+            Err(refused) if refused.contains(RatingPart::Ticket) => Ok(RatingWrite::Superseded),
+            Err(_) => Ok(RatingWrite::TokenSpent),
         }
     }
+}
+
+/// How an answer to a survey went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatingWrite {
+    Recorded,
+    /// The ticket was reopened or resolved again since the link went out (or is gone).
+    Superseded,
+    /// The token was used already, or has expired.
+    TokenSpent,
 }

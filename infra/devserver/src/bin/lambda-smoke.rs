@@ -10,13 +10,13 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use devserver::runtime_api::{Outcome, RuntimeApi};
-use devserver::samples::{self, HTTP_SAMPLES, WORKER_SAMPLES};
+use devserver::samples::{self, HTTP_SAMPLES, SWEEPER_SAMPLES, WORKER_SAMPLES};
 use portal::aws::AwsClients;
 use portal::provision::{provision, StackNames};
 use portal::store::Store;
 use serde_json::Value;
 
-const FUNCTIONS: [&str; 5] = ["submit", "track", "reply", "csat", "assign-worker"];
+const FUNCTIONS: [&str; 6] = ["submit", "track", "reply", "csat", "assign-worker", "outbox-sweeper"];
 
 fn function_of(sample: &str) -> &'static str {
     FUNCTIONS.iter().find(|f| sample.starts_with(&format!("{f}-"))).copied().unwrap_or("assign-worker")
@@ -81,11 +81,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     for (name, expected) in HTTP_SAMPLES {
-        let event = samples::load(name)?;
-        let outcome = runtimes[function_of(name)].invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await;
-        match outcome {
-            Ok(Outcome::Response(body)) => {
-                let response: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        samples::before(&store, name).await?;
+        match answer(&runtimes[function_of(name)], name).await {
+            Ok(response) => {
                 let status = response["statusCode"].as_u64().unwrap_or(0);
                 check(
                     name,
@@ -93,26 +91,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     format!("{} -> {status} (want {expected})", function_of(name)),
                 );
             }
-            other => check(name, false, format!("{other:?}")),
+            Err(other) => check(name, false, other),
         }
     }
     for name in WORKER_SAMPLES {
-        let event = samples::load(name)?;
-        let outcome = runtimes["assign-worker"].invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await;
-        match outcome {
-            Ok(Outcome::Response(body)) => {
-                let response: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        match answer(&runtimes["assign-worker"], name).await {
+            Ok(response) => {
                 let failed = response["batchItemFailures"].as_array().map(Vec::len);
                 check(name, failed == Some(0), format!("assign-worker -> batchItemFailures {failed:?}"));
             }
-            other => check(name, false, format!("{other:?}")),
+            Err(other) => check(name, false, other),
+        }
+    }
+    for name in SWEEPER_SAMPLES {
+        match answer(&runtimes["outbox-sweeper"], name).await {
+            Ok(response) => check(name, response["sent"].is_u64(), format!("outbox-sweeper -> {response}")),
+            Err(other) => check(name, false, other),
         }
     }
     drop(children);
-    let total = HTTP_SAMPLES.len() + WORKER_SAMPLES.len();
+    let total = HTTP_SAMPLES.len() + WORKER_SAMPLES.len() + SWEEPER_SAMPLES.len();
     println!("lambda smoke: {} passed, {failures} failed", total - failures);
     if failures > 0 {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Invokes `runtime` with the sample `name`: its JSON answer, or what went wrong.
+async fn answer(runtime: &RuntimeApi, name: &str) -> Result<Value, String> {
+    let event = samples::load(name)?;
+    match runtime.invoke(event.to_string().as_bytes(), Duration::from_secs(20)).await {
+        Ok(Outcome::Response(body)) => Ok(serde_json::from_slice(&body).unwrap_or(Value::Null)),
+        other => Err(format!("{other:?}")),
+    }
 }

@@ -12,8 +12,9 @@ use devserver::server::{serve, DevServer};
 use portal::aws::AwsClients;
 use portal::config::Config;
 use portal::domain::clock::{Clock, ManualClock};
-use portal::domain::{Ticket, TicketRef, WorkspaceSlug};
+use portal::domain::{PortalEvent, Ticket, TicketRef, WorkspaceSlug};
 use portal::provision::{provision, Provisioned, StackNames};
+use portal::service::Sweep;
 use portal::store::Store;
 use portal::worker::Worker;
 use portal::Portal;
@@ -32,6 +33,8 @@ pub struct Stack {
     pub emulator: SocketAddr,
     /// Every AWS call of this stack goes through it: read sent mail, inject faults.
     pub proxy: FaultProxy,
+    /// The portal's clock, when the test moves it ([`Stack::start_with_manual_clock`]).
+    pub clock: Option<ManualClock>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -58,6 +61,15 @@ impl Stack {
         Self::start_with(|_| {}).await
     }
 
+    /// Starts a stack whose portal (server, worker, sweeper) reads the time
+    /// from a manual clock starting now: move it with [`Stack::advance`].
+    pub async fn start_with_manual_clock() -> Stack {
+        let manual = ManualClock::starting_at(portal::domain::time::now_unix());
+        let mut stack = Self::start_on(manual.clock(), |_| {}).await;
+        stack.clock = Some(manual);
+        stack
+    }
+
     /// Starts a stack after `tune` adjusts its configuration.
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Stack {
         Self::start_on(Clock::system(), tune).await
@@ -66,12 +78,14 @@ impl Stack {
     /// Starts a stack whose every "now" (limits, expiries, timestamps) reads
     /// `clock`: move it to cross a window instead of sleeping.
     pub async fn start_with_clock(clock: &ManualClock, tune: impl FnOnce(&mut Config)) -> Stack {
-        Self::start_on(clock.clock(), tune).await
+        let mut stack = Self::start_on(clock.clock(), tune).await;
+        stack.clock = Some(clock.clone());
+        stack
     }
 
     /// Starts a stack on `clock` with the default configuration.
     pub async fn start_at(clock: &ManualClock) -> Stack {
-        Self::start_on(clock.clock(), |_| {}).await
+        Self::start_with_clock(clock, |_| {}).await
     }
 
     async fn start_on(clock: Clock, tune: impl FnOnce(&mut Config)) -> Stack {
@@ -106,7 +120,7 @@ impl Stack {
             let _ = rx.await;
             drop(stopped6);
         }));
-        Stack { portal, store, clients, names, provisioned, addr, addr6, emulator, proxy, _shutdown: tx }
+        Stack { portal, store, clients, names, provisioned, addr, addr6, emulator, proxy, clock: None, _shutdown: tx }
     }
 
     /// Sends a request to the handler of the route's function exactly as the
@@ -146,6 +160,21 @@ impl Stack {
             _ => Vec::new(),
         };
         HttpResponse { status: parts.status.as_u16(), headers, body }
+    }
+
+    /// Moves the manual clock on by `secs` (the stack must have one).
+    pub fn advance(&self, secs: i64) {
+        self.clock.as_ref().expect("start the stack with Stack::start_with_manual_clock").advance(secs);
+    }
+
+    /// One run of the outbox sweeper, as its schedule would start it.
+    pub async fn sweep(&self) -> Sweep {
+        self.portal.sweep_outbox().await.unwrap()
+    }
+
+    /// The events still waiting in the outbox for the worker's acknowledgement.
+    pub async fn outbox(&self) -> Vec<PortalEvent> {
+        self.store.due_events(i64::MAX / 2).await.unwrap()
     }
 
     pub fn worker(&self) -> Worker {
