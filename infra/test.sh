@@ -34,7 +34,7 @@ trap 'kill "$moto_pid" 2>/dev/null || true; summary' EXIT
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 
 echo "== cargo test (unit, handler and emulator integration tests)"
-cargo test --workspace --all-targets
+cargo test --workspace --all-targets --no-fail-fast
 end_phase "cargo test"
 
 # The release Lambda binaries (lambda-check), then suites that drive a running local stack

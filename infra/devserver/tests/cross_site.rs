@@ -9,7 +9,8 @@ mod support;
 use devserver::httpc::HttpResponse;
 use portal::domain::secrets::{new_link_token, token_hash};
 use portal::domain::time::now_unix;
-use portal::domain::LinkToken;
+use portal::domain::{LinkToken, Resolution, Status};
+use portal::store::StatusChange;
 use serde_json::json;
 use support::*;
 
@@ -81,6 +82,18 @@ async fn a_submit_form_posted_from_another_site_spends_no_number_and_sends_nothi
     assert_eq!(stack.emails_to("ann@example.com").len(), accepted as usize, "one confirmation per accepted post");
 }
 
+/// A survey link works only while its resolution stands, and an accepted
+/// reply reopens the ticket: resolve it again by the link's resolution.
+async fn resolved_by_the_survey_s_resolution(stack: &Stack) {
+    let ticket = stack.ticket(1).await.unwrap();
+    if ticket.status == Status::Resolved {
+        return;
+    }
+    let resolution = Resolution { id: "resolution".into(), text: "Done".into(), at: now_unix(), by: "Alex".into() };
+    let change = StatusChange { expected: ticket.status, next: Status::Resolved, resolution: Some(resolution) };
+    stack.store.change_status(&demo(), tkt(1), &change, None).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tracking_replying_and_rating_forms_refuse_other_sites_before_reading_anything() {
     let stack = Stack::start().await;
@@ -108,6 +121,7 @@ async fn tracking_replying_and_rating_forms_refuse_other_sites_before_reading_an
         .await;
         // Every case but the last that acts sends an invalid rating, so the link stays usable.
         let rating = if case == "neither header" { "5" } else { "0" };
+        resolved_by_the_survey_s_resolution(&stack).await;
         let rate = post_form_with(&stack, &survey_path, &[("rating", rating)], &headers).await;
         if acts {
             assert_eq!(track.status, 200, "{case}: {}", track.text());
