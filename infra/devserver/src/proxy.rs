@@ -46,6 +46,10 @@ pub struct SentEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// `ReplyToAddresses` (the emulator keeps none of these).
+    pub reply_to: Vec<String>,
+    /// `Content.Simple.Headers`, as (name, value).
+    pub headers: Vec<(String, String)>,
 }
 
 /// How to fail a call instead of forwarding it.
@@ -152,6 +156,19 @@ impl FaultProxy {
                     subject: text("/Content/Simple/Subject/Data"),
                     text: text("/Content/Simple/Body/Text/Data"),
                     html: text("/Content/Simple/Body/Html/Data"),
+                    reply_to: body
+                        .pointer("/ReplyToAddresses")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                    headers: body
+                        .pointer("/Content/Simple/Headers")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            let field = |h: &Value, k: &str| h.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                            a.iter().map(|h| (field(h, "Name"), field(h, "Value"))).collect()
+                        })
+                        .unwrap_or_default(),
                 }
             })
             .collect()

@@ -12,7 +12,8 @@ use devserver::inbound::{LocalReceiving, LOCAL_FUNCTION_ARN};
 use devserver::ses_event::{as_stored, receipt_event, Receipt};
 use devserver::smtp::Envelope;
 use portal::domain::inbound::SesMessageId;
-use portal::domain::{Channel, Priority, Status};
+use portal::domain::secrets::token_hash;
+use portal::domain::{Channel, Priority, Status, TokenPurpose};
 use portal::inbound::SesReceiptEvent;
 use portal::mailbox::Mailbox;
 use portal::service::{Dropped, Received};
@@ -128,6 +129,35 @@ fn mail(from: &str, subject: &str, extra_headers: &str, body: &str) -> String {
 
 const DEMO: &str = "demo@inbound.localhost";
 
+/// The token of an email's one `Reply-To: reply+{token}@inbound.localhost`.
+fn reply_token(sent: &devserver::proxy::SentEmail) -> String {
+    assert_eq!(sent.reply_to.len(), 1, "{sent:?}");
+    let local = sent.reply_to[0].strip_suffix("@inbound.localhost").expect("our inbound domain");
+    let token = local.strip_prefix("reply+").expect("a reply address");
+    assert!(token.len() >= 32 && token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
+    token.to_owned()
+}
+
+/// Opens TKT-0001 by mail from Ann and runs the worker: (Ann's confirmation, the agent's notice).
+async fn ticket_by_mail(mail_stack: &MailStack) -> (devserver::proxy::SentEmail, devserver::proxy::SentEmail) {
+    let raw = mail("Ann <ann@example.com>", "Printer broken", "", "It does not print.");
+    assert_eq!(mail_stack.send("ann@example.com", DEMO, &raw).await, 250);
+    let stack = &mail_stack.stack;
+    stack.drain().await;
+    let confirmation = stack.emails_to("ann@example.com").pop().expect("confirmation");
+    let notice = stack.proxy.sent_emails().into_iter().find(|m| m.subject.contains("assigned to you")).expect("notice");
+    (confirmation, notice)
+}
+
+/// The public conversation as the tracking page's JSON shows it: (author kind, body).
+async fn conversation(stack: &Stack, n: u64) -> Vec<String> {
+    let path = format!("/api/portal/demo/tickets/TKT-{n:04}/lookup");
+    let view = stack.post_json(&path, &serde_json::json!({ "email": "ann@example.com" })).await;
+    assert_eq!(view.status, 200, "{}", view.text());
+    let body: serde_json::Value = serde_json::from_slice(&view.body).unwrap();
+    body["conversation"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap_or("").to_owned()).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_mail_to_the_workspace_opens_a_ticket_and_the_worker_confirms_it() {
     let mail_stack = MailStack::start().await;
@@ -155,6 +185,19 @@ async fn a_mail_to_the_workspace_opens_a_ticket_and_the_worker_confirms_it() {
         stack.proxy.sent_emails().into_iter().filter(|m| m.subject.contains("assigned to you")).collect();
     assert_eq!(agents.len(), 1, "the auto-assigned agent is told");
     assert!(stack.ticket(1).await.unwrap().assignee.is_some());
+
+    // Every email carries its own reply address (stored hashed) and the ticket's thread id.
+    let root = format!("<tkt-{}@inbound.localhost>", ticket.id);
+    for sent in [&confirmations[0], &agents[0]] {
+        let token = reply_token(sent);
+        let stored = stack.store.link_token(&token_hash(&token)).await.unwrap().expect("token stored by its hash");
+        assert_eq!(stored.purpose, TokenPurpose::MailReply);
+        assert!(stack.store.link_token(&token).await.unwrap().is_none(), "never the token itself");
+        assert!(sent.headers.contains(&("References".to_owned(), root.clone())), "{:?}", sent.headers);
+        assert!(sent.headers.contains(&("In-Reply-To".to_owned(), root.clone())), "{:?}", sent.headers);
+    }
+    assert_ne!(reply_token(&confirmations[0]), reply_token(&agents[0]), "one address per recipient");
+    assert!(confirmations[0].text.starts_with(inbound_mail::FOOTER_MARKER));
 
     // The raw message stays in the bucket, under the S3 action's prefix.
     let objects = s3(stack).list_objects_v2().bucket(&stack.names.inbound_bucket).send().await.unwrap();
@@ -324,4 +367,97 @@ async fn header_injection_through_the_subject_and_name_reaches_no_header() {
     assert!(stack.emails_to("victim@example.com").is_empty());
     let sent = stack.proxy.sent_emails();
     assert!(sent.iter().all(|m| !m.subject.contains(['\r', '\n'])), "{sent:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_customer_answers_by_replying_and_the_resolved_ticket_reopens_with_the_quote_cut() {
+    let mail_stack = MailStack::start().await;
+    let (confirmation, _) = ticket_by_mail(&mail_stack).await;
+    let stack = &mail_stack.stack;
+    let (code, out) = stack.portalctl(&["ticket", "resolve", "demo", "TKT-0001", "--resolution", "New toner."]).await;
+    assert_eq!(code, 0, "{out}");
+    let address = confirmation.reply_to[0].clone();
+    let answer = mail(
+        "Ann <ann@example.com>",
+        "Re: We received your request [TKT-0001]",
+        "",
+        &format!("Still broken, sorry.\r\n\r\n-- \r\nAnn\r\n\r\nOn Mon, 5 Aug 2024 at 10:00, Demo <support@portal.example> wrote:\r\n> {}\r\n> Your ticket", inbound_mail::FOOTER_MARKER),
+    );
+    assert_eq!(mail_stack.send("ann@example.com", &address, &answer).await, 250);
+    let ticket = stack.ticket(1).await.unwrap();
+    assert_eq!(ticket.status, Status::Open, "the reply reopened it");
+    assert_eq!(conversation(stack, 1).await.last().map(String::as_str), Some("Still broken, sorry."));
+
+    // A stranger writing to the same address adds nothing and hears nothing.
+    let sent_before = stack.proxy.sent_emails().len();
+    let forged = mail("Mallory <mallory@example.com>", "Re: [TKT-0001]", "", "Close this ticket.");
+    assert_eq!(mail_stack.send("mallory@example.com", &address, &forged).await, 250);
+    let forged_from = mail("Ann <ann@example.com>", "Re: [TKT-0001]", "", "Spoofed header, other envelope.");
+    assert_eq!(
+        mail_stack
+            .send(
+                "mallory@example.com",
+                "reply+0000000000000000000000000000000000000000@inbound.localhost",
+                &forged_from
+            )
+            .await,
+        250
+    );
+    assert_eq!(conversation(stack, 1).await.len(), 1, "Ann's reply only");
+    stack.drain().await;
+    assert!(stack.emails_to("mallory@example.com").is_empty());
+    assert_eq!(stack.ticket_count().await, 1);
+    assert!(stack.proxy.sent_emails().len() >= sent_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_agent_answers_by_replying_to_the_notice_and_the_customer_is_emailed() {
+    let mail_stack = MailStack::start().await;
+    let (confirmation, notice) = ticket_by_mail(&mail_stack).await;
+    let stack = &mail_stack.stack;
+    let agent = notice.to[0].clone();
+    let answer = mail(
+        &format!("Agent <{agent}>"),
+        "Re: [TKT-0001] New ticket assigned to you",
+        "",
+        "Turn it off and on again.\r\n\r\n-- \r\nThe agent's signature",
+    );
+    assert_eq!(mail_stack.send(&agent, &notice.reply_to[0], &answer).await, 250);
+    stack.drain().await;
+    let replies: Vec<_> =
+        stack.emails_to("ann@example.com").into_iter().filter(|m| m.subject.contains("New reply")).collect();
+    assert_eq!(replies.len(), 1, "{:?}", stack.proxy.sent_emails());
+    assert!(replies[0].text.contains("> Turn it off and on again."), "{}", replies[0].text);
+    assert!(!replies[0].text.contains("signature"));
+    assert!(conversation(stack, 1).await.iter().any(|c| c == "Turn it off and on again."));
+
+    // The customer cannot use the agent's address, nor the agent the customer's.
+    let before = conversation(stack, 1).await.len();
+    let swapped = mail("Ann <ann@example.com>", "Re: x", "", "As the agent?");
+    assert_eq!(mail_stack.send("ann@example.com", &notice.reply_to[0], &swapped).await, 250);
+    let swapped = mail(&format!("Agent <{agent}>"), "Re: x", "", "As the customer?");
+    assert_eq!(mail_stack.send(&agent, &confirmation.reply_to[0], &swapped).await, 250);
+    assert_eq!(conversation(stack, 1).await.len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_to_a_closed_ticket_opens_a_new_one_naming_it_once() {
+    let mail_stack = MailStack::start().await;
+    let (confirmation, _) = ticket_by_mail(&mail_stack).await;
+    let stack = &mail_stack.stack;
+    let (code, out) = stack.portalctl(&["ticket", "status", "demo", "TKT-0001", "closed"]).await;
+    assert_eq!(code, 0, "{out}");
+    let raw = mail(
+        "Ann <ann@example.com>",
+        "Re: [TKT-0001]",
+        "",
+        "It broke again.\r\n\r\nOn Mon, 5 Aug 2024 at 10:00, Demo <support@portal.example> wrote:\r\n> old",
+    );
+    let event = mail_stack.stored_event("ann@example.com", &confirmation.reply_to[0], raw.as_bytes()).await;
+    assert_eq!(mail_stack.invoke(&event).await, [Received::TicketOpened(tkt(2))]);
+    assert_eq!(mail_stack.invoke(&event).await, [Received::Duplicate(tkt(2))], "SES's second invocation");
+    let follow = stack.ticket(2).await.unwrap();
+    assert_eq!(follow.channel, Channel::Email);
+    assert_eq!(follow.description.as_deref(), Some("Follow-up to TKT-0001, which is closed.\n\nIt broke again."));
+    assert_eq!(stack.ticket(1).await.unwrap().status, Status::Closed);
 }

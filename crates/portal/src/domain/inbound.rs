@@ -9,6 +9,7 @@ use super::fields::{CustomerName, EmailAddress, MessageBody, Subject, TicketType
 use super::fields::{MAX_NAME_CHARS, MAX_SUBJECT_CHARS};
 use super::secrets::is_well_formed_reply_token;
 use super::submission::NewTicket;
+use super::ticket::TicketRef;
 use super::workspace::WorkspaceSlug;
 
 /// New tickets one sender address may open by email in any 60 minutes.
@@ -139,7 +140,7 @@ pub enum Unticketable {
 /// and address, the subject, and the text, shortened to the description
 /// limit with a note (the whole message stays in S3), and a note of how many
 /// attachments came (they are not shown yet).
-pub fn new_ticket_from_mail(mail: &InboundMail) -> Result<NewTicket, Unticketable> {
+pub fn new_ticket_from_mail(mail: &InboundMail, follows: Option<TicketRef>) -> Result<NewTicket, Unticketable> {
     let email = EmailAddress::parse(mail.from().as_str()).map_err(|_| Unticketable::SenderAddress)?;
     let name = [mail.display_name(), mail.from().local_part()]
         .into_iter()
@@ -149,16 +150,20 @@ pub fn new_ticket_from_mail(mail: &InboundMail) -> Result<NewTicket, Unticketabl
     let subject = Subject::parse(shorten(mail.subject().as_str(), MAX_SUBJECT_CHARS).text)
         .or_else(|_| Subject::parse(NO_SUBJECT))
         .map_err(|_| Unticketable::SenderAddress)?;
+    // A mail answering a closed ticket says which, and keeps only its new text.
+    let (lead, text) = match follows {
+        Some(closed) => (format!("Follow-up to {closed}, which is closed."), mail.text().new_text().unwrap_or("")),
+        None => (String::new(), mail.text().full()),
+    };
     let description =
-        MessageBody::parse_optional(&mail_body(mail.text().full(), mail.attachment_count()), "description")
-            .ok()
-            .flatten();
+        MessageBody::parse_optional(&mail_body(&lead, text, mail.attachment_count()), "description").ok().flatten();
     Ok(NewTicket { name, email, subject, description, ticket_type: TicketType::default() })
 }
 
-/// A mail's text as a ticket description or comment: at most
-/// [`MAX_MESSAGE_CHARS`], notes included.
-pub fn mail_body(text: &str, attachments: usize) -> String {
+/// A mail's text as a ticket description or comment, after `lead` (may be
+/// empty): at most [`MAX_MESSAGE_CHARS`], notes included.
+pub fn mail_body(lead: &str, text: &str, attachments: usize) -> String {
+    let lead = if lead.is_empty() { String::new() } else { format!("{lead}\n\n") };
     let mut notes = String::new();
     if attachments > 0 {
         let plural = if attachments == 1 { "" } else { "s" };
@@ -166,7 +171,7 @@ pub fn mail_body(text: &str, attachments: usize) -> String {
             .push_str(&format!("\n\n[{attachments} attachment{plural} received with this email; not shown here yet.]"));
     }
     let cut_note = "\n\n[The email was longer than this; it was shortened here.]";
-    let room = MAX_MESSAGE_CHARS.saturating_sub(notes.chars().count());
+    let room = MAX_MESSAGE_CHARS.saturating_sub(notes.chars().count() + lead.chars().count());
     let cut = shorten(text, room);
     let mut body = if cut.was_shortened {
         let shorter = shorten(text, room.saturating_sub(cut_note.chars().count())).text;
@@ -175,7 +180,7 @@ pub fn mail_body(text: &str, attachments: usize) -> String {
         cut.text.to_owned()
     };
     body.push_str(&notes);
-    body.trim().to_owned()
+    format!("{lead}{}", body.trim()).trim().to_owned()
 }
 
 #[cfg(test)]
@@ -245,7 +250,7 @@ mod tests {
         let mail = parse(
             "From: =?UTF-8?Q?Ren=C3=A9e_M=C3=BCller?= <Renee@Example.com>\r\nSubject: Printer broken\r\n\r\nIt does not print.\r\n",
         );
-        let ticket = new_ticket_from_mail(&mail).unwrap();
+        let ticket = new_ticket_from_mail(&mail, None).unwrap();
         assert_eq!(ticket.name.as_str(), "Renée Müller");
         assert_eq!(ticket.email.as_str(), "Renee@example.com");
         assert_eq!(ticket.subject.as_str(), "Printer broken");
@@ -253,24 +258,33 @@ mod tests {
         assert_eq!(ticket.ticket_type, TicketType::SupportRequest);
 
         let bare = parse("From: ann@example.com\r\n\r\n");
-        let ticket = new_ticket_from_mail(&bare).unwrap();
+        let ticket = new_ticket_from_mail(&bare, None).unwrap();
         assert_eq!((ticket.name.as_str(), ticket.subject.as_str()), ("ann", NO_SUBJECT));
         assert!(ticket.description.is_none());
+        let answer = parse(
+            "From: ann@example.com\r\nSubject: Re: x\r\n\r\nStill broken.\r\n\r\nOn Mon, 5 Aug 2024 at 10:00, Ann <ann@example.com> wrote:\r\n> old\r\n",
+        );
+        let follow = new_ticket_from_mail(&answer, TicketRef::from_number(7)).unwrap();
+        assert_eq!(
+            follow.description.as_ref().map(MessageBody::as_str),
+            Some("Follow-up to TKT-0007, which is closed.\n\nStill broken.")
+        );
 
         let long = parse(&format!("From: A <a@example.com>\r\nSubject: {}\r\n\r\nx\r\n", "s".repeat(900)));
-        assert_eq!(new_ticket_from_mail(&long).unwrap().subject.as_str().chars().count(), MAX_SUBJECT_CHARS);
+        assert_eq!(new_ticket_from_mail(&long, None).unwrap().subject.as_str().chars().count(), MAX_SUBJECT_CHARS);
     }
 
     #[test]
     fn long_texts_and_attachments_get_a_note_within_the_limit() {
-        let body = mail_body(&"é".repeat(9_000), 2);
+        let body = mail_body("Follow-up to TKT-0001, which is closed.", &"é".repeat(9_000), 2);
+        assert!(body.starts_with("Follow-up to TKT-0001, which is closed.\n\néé"));
         assert_eq!(body.chars().count(), MAX_MESSAGE_CHARS);
         assert!(
             body.contains("it was shortened here")
                 && body.ends_with("2 attachments received with this email; not shown here yet.]")
         );
-        assert_eq!(mail_body("Hi", 0), "Hi");
-        assert_eq!(mail_body("", 1), "[1 attachment received with this email; not shown here yet.]");
+        assert_eq!(mail_body("", "Hi", 0), "Hi");
+        assert_eq!(mail_body("", "", 1), "[1 attachment received with this email; not shown here yet.]");
         assert!(MessageBody::parse_optional(&body, "d").is_ok());
     }
 

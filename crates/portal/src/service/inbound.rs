@@ -19,10 +19,11 @@ use super::submit::new_ticket_record;
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::inbound::{
-    new_ticket_from_mail, own_addresses, InboundRecipient, SesMessageId, Verdicts, INBOUND_TICKETS_PER_SENDER_PER_HOUR,
+    new_ticket_from_mail, own_addresses, reply_address, thread_root, InboundRecipient, SesMessageId, Verdicts,
+    INBOUND_TICKETS_PER_SENDER_PER_HOUR,
 };
-use crate::domain::secrets::sha256_hex;
-use crate::domain::{Channel, EventKind, PortalEvent, TicketRef, WorkspaceSlug};
+use crate::domain::secrets::{new_reply_token, sha256_hex, token_hash};
+use crate::domain::{Channel, EventKind, LinkToken, PortalEvent, ReplyRecipient, Ticket, TicketRef, WorkspaceSlug};
 use crate::mailbox::Fetched;
 use crate::ratelimit::{Admission, Limit, Subject};
 use crate::store::CreateTicketError;
@@ -44,7 +45,9 @@ pub struct ReceivedEmail<'a> {
 pub enum Received {
     /// A new ticket.
     TicketOpened(TicketRef),
-    /// An earlier delivery of the same message opened this ticket.
+    /// An answer by email became a public comment on this ticket.
+    CommentAdded(TicketRef),
+    /// An earlier delivery of the same message opened this ticket (or commented on it).
     Duplicate(TicketRef),
     /// Nothing was done and nothing is sent back.
     Dropped(Dropped),
@@ -71,8 +74,13 @@ pub enum Dropped {
     RateLimited,
     /// No such workspace.
     UnknownWorkspace,
-    /// Sent to a reply address: answering by email is not handled yet.
-    Reply,
+    /// A reply address answered by someone else than its recipient, or an
+    /// unknown or expired one.
+    Stranger,
+    /// An answer with nothing new in it (only quotes, or nothing).
+    Empty,
+    /// The ticket closed while the answer was being added.
+    Closed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +88,8 @@ pub enum InboundError {
     /// This portal was built without the inbound configuration.
     #[error("missing configuration: set {0}")]
     NotConfigured(&'static str),
+    #[error(transparent)]
+    Contended(#[from] super::Contended),
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
@@ -110,14 +120,16 @@ impl Portal {
         let Some(recipient) = received.recipients.iter().find_map(|r| InboundRecipient::parse(r, domain)) else {
             return Ok(dropped(Dropped::NotForUs, id.as_str()));
         };
-        let slug = match recipient {
-            InboundRecipient::Workspace(slug) => slug,
-            InboundRecipient::Reply(_) => return Ok(dropped(Dropped::Reply, id.as_str())),
-        };
         let key = id.ticket_key();
-        let (fetched, earlier) =
-            tokio::join!(mailbox.fetch(&id, MAX_MESSAGE_BYTES), self.store.find_idempotent(&slug, &key));
-        if let Some(earlier) = earlier? {
+        let (fetched, earlier) = tokio::join!(mailbox.fetch(&id, MAX_MESSAGE_BYTES), async {
+            match &recipient {
+                InboundRecipient::Workspace(slug) => {
+                    self.store.find_idempotent(slug, &key).await.map(|e| e.zip(Some(slug)))
+                }
+                InboundRecipient::Reply(_) => Ok(None),
+            }
+        });
+        if let Some((earlier, slug)) = earlier? {
             let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), earlier.reference, &earlier.id);
             let pending = self.store.outbox_pending(&event).await;
             self.announce_if_undelivered(pending, &event).await;
@@ -139,16 +151,21 @@ impl Portal {
         if let Origin::Automatic(reason) = mail.origin(received.envelope_sender, &own) {
             return Ok(dropped(Dropped::Automatic(reason), id.as_str()));
         }
-        self.open_ticket_by_mail(&slug, &id, &mail).await
+        match &recipient {
+            InboundRecipient::Workspace(slug) => self.open_ticket_by_mail(slug, &id, &mail, None).await,
+            InboundRecipient::Reply(token) => self.answer_by_mail(&id, token, &mail).await,
+        }
     }
 
-    async fn open_ticket_by_mail(
+    /// Opens a ticket from `mail`; `follows` names the closed ticket it answers.
+    pub(super) async fn open_ticket_by_mail(
         &self,
         slug: &WorkspaceSlug,
         id: &SesMessageId,
         mail: &InboundMail,
+        follows: Option<TicketRef>,
     ) -> Result<Received, InboundError> {
-        let Ok(new) = new_ticket_from_mail(mail) else {
+        let Ok(new) = new_ticket_from_mail(mail, follows) else {
             return Ok(dropped(Dropped::Unreadable, id.as_str()));
         };
         let admission =
@@ -181,8 +198,30 @@ impl Portal {
     }
 }
 
+impl Portal {
+    /// A fresh reply address for an email about `ticket` to `recipient` (its
+    /// token stored hashed), when this portal receives email.
+    pub(super) async fn reply_address(
+        &self,
+        ticket: &Ticket,
+        recipient: ReplyRecipient,
+    ) -> Result<Option<String>, AwsError> {
+        let Some(domain) = self.config.inbound_domain.as_deref() else { return Ok(None) };
+        let token = new_reply_token();
+        let stored =
+            LinkToken::mail_reply(ticket.workspace.clone(), ticket.reference, &recipient, self.clock.now_unix());
+        self.store.put_link_token(&token_hash(&token), &stored).await?;
+        Ok(Some(reply_address(&token, domain)))
+    }
+
+    /// The thread id of every email about `ticket`.
+    pub(super) fn thread_of(&self, ticket: &Ticket) -> Option<String> {
+        self.config.inbound_domain.as_deref().map(|domain| thread_root(&ticket.id, domain))
+    }
+}
+
 /// Logs a dropped message by its SES id only, and says so.
-fn dropped(why: Dropped, message_id: &str) -> Received {
+pub(super) fn dropped(why: Dropped, message_id: &str) -> Received {
     let shown = if SesMessageId::parse(message_id).is_some() { message_id } else { "(malformed)" };
     tracing::info!(message_id = shown, reason = ?why, "inbound mail dropped");
     Received::Dropped(why)

@@ -20,6 +20,7 @@ mod conversation;
 mod csat;
 mod events;
 mod inbound;
+mod inbound_reply;
 mod outbox;
 mod report;
 mod retry;
