@@ -36,7 +36,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sender = env_or("MAIL_FROM", "support@portal.example");
     let names = StackNames::with_prefix(&env_or("STACK_PREFIX", "local-"));
 
-    let clients = AwsClients::from_env().await;
+    // Every AWS call goes through a recorder that keeps the SendEmail requests,
+    // so the dev mailbox shows what the emulator drops (Reply-To, headers).
+    let recorder = devserver::proxy::FaultProxy::start_mail_recorder(emulator).await?;
+    devserver::mail::record_sends_through(recorder.clone());
+    let clients = AwsClients::with_endpoint(&recorder.endpoint()).await;
     let provisioned = provision(&clients, &names, &sender, VISIBILITY_TIMEOUT_SECS).await?;
     let mut config = Config::for_stack(&names, &provisioned, &base_url, &sender);
     config.rate_limit_salt = Some(local_salt()?);

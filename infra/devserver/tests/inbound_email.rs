@@ -199,6 +199,13 @@ async fn a_mail_to_the_workspace_opens_a_ticket_and_the_worker_confirms_it() {
     assert_ne!(reply_token(&confirmations[0]), reply_token(&agents[0]), "one address per recipient");
     assert!(confirmations[0].text.starts_with(inbound_mail::FOOTER_MARKER));
 
+    // portalctl shows where to write.
+    let (code, out) = stack.portalctl(&["workspace", "show", "demo", "--json"]).await;
+    assert_eq!(code, 0, "{out}");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["inboundAddress"], DEMO);
+    assert!(stack.portalctl(&["workspace", "show", "demo"]).await.1.contains(DEMO));
+
     // The raw message stays in the bucket, under the S3 action's prefix.
     let objects = s3(stack).list_objects_v2().bucket(&stack.names.inbound_bucket).send().await.unwrap();
     let keys: Vec<_> = objects.contents().iter().filter_map(|o| o.key()).collect();
@@ -460,4 +467,97 @@ async fn a_reply_to_a_closed_ticket_opens_a_new_one_naming_it_once() {
     assert_eq!(follow.channel, Channel::Email);
     assert_eq!(follow.description.as_deref(), Some("Follow-up to TKT-0001, which is closed.\n\nIt broke again."));
     assert_eq!(stack.ticket(1).await.unwrap().status, Status::Closed);
+}
+
+/// template.yaml's email channel, held to the code (as tests/template.rs does for the rest).
+mod template {
+    use serde_yaml::Value;
+
+    fn template() -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn actions(statement: &Value) -> Vec<&str> {
+        statement["Action"].as_sequence().map_or_else(
+            || statement["Action"].as_str().into_iter().collect(),
+            |a| a.iter().filter_map(Value::as_str).collect(),
+        )
+    }
+
+    #[test]
+    fn the_bucket_is_encrypted_private_expiring_and_writable_by_ses_only() {
+        let template = template();
+        let bucket = &template["Resources"]["InboundMailBucket"]["Properties"];
+        let sse = &bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"];
+        assert_eq!(sse["SSEAlgorithm"], "AES256", "SSE-S3: SES's KMS option is client-side encryption");
+        assert_eq!(bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"], true);
+        let rule = &bucket["LifecycleConfiguration"]["Rules"][0];
+        assert_eq!((rule["ExpirationInDays"].as_u64(), rule["Status"].as_str()), (Some(30), Some("Enabled")));
+        assert_eq!(rule["Prefix"], portal::mailbox::INBOUND_PREFIX);
+        let statements = template["Resources"]["InboundMailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap()
+            .clone();
+        assert_eq!(statements.len(), 1);
+        let allow = &statements[0];
+        assert_eq!(allow["Principal"]["Service"], "ses.amazonaws.com");
+        assert_eq!(actions(allow), ["s3:PutObject"]);
+        let arn = allow["Condition"]["StringEquals"]["aws:SourceArn"]["Fn::Sub"].as_str().unwrap();
+        assert!(arn.ends_with(":receipt-rule-set/${AWS::StackName}-inbound:receipt-rule/portal-store-and-process"));
+        assert!(allow["Condition"]["StringEquals"]["aws:SourceAccount"]["Ref"] == "AWS::AccountId");
+    }
+
+    #[test]
+    fn the_rule_stores_then_invokes_and_waits_for_its_permissions() {
+        let template = template();
+        let rule = &template["Resources"]["InboundRule"];
+        let depends: Vec<_> = rule["DependsOn"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
+        assert_eq!(depends, ["InboundMailBucketPolicy", "InboundEmailSesPermission"]);
+        let body = &rule["Properties"]["Rule"];
+        assert_eq!((body["ScanEnabled"].as_bool(), body["Enabled"].as_bool()), (Some(true), Some(true)));
+        assert_eq!(body["Recipients"][0]["Ref"], "InboundDomain");
+        let name = body["Name"].as_str().unwrap();
+        assert!(name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)));
+        let steps = body["Actions"].as_sequence().unwrap();
+        assert_eq!(steps[0]["S3Action"]["ObjectKeyPrefix"], portal::mailbox::INBOUND_PREFIX);
+        assert!(steps[0]["S3Action"]["KmsKeyArn"].is_null());
+        assert_eq!(steps[1]["LambdaAction"]["InvocationType"], "Event");
+        assert_eq!(steps[1]["LambdaAction"]["FunctionArn"]["Fn::GetAtt"][0], "InboundEmailFunction");
+        let permission = &template["Resources"]["InboundEmailSesPermission"]["Properties"];
+        assert_eq!(permission["Principal"], "ses.amazonaws.com");
+        assert_eq!(
+            permission["SourceArn"],
+            template["Resources"]["InboundMailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+                ["Condition"]["StringEquals"]["aws:SourceArn"]
+        );
+    }
+
+    #[test]
+    fn the_function_has_its_own_dead_letter_queue_and_least_privilege() {
+        let template = template();
+        let function = &template["Resources"]["InboundEmailFunction"];
+        assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], "inbound-email");
+        let properties = &function["Properties"];
+        assert_eq!(properties["DeadLetterQueue"]["TargetArn"]["Fn::GetAtt"][0], "InboundEmailDeadLetterQueue");
+        assert_eq!(properties["Environment"]["Variables"]["INBOUND_BUCKET"]["Ref"], "InboundMailBucket");
+        assert_eq!(
+            template["Globals"]["Function"]["Environment"]["Variables"]["INBOUND_DOMAIN"]["Ref"],
+            "InboundDomain"
+        );
+        let statements = properties["Policies"][0]["Statement"].as_sequence().unwrap();
+        let all: Vec<&str> = statements.iter().flat_map(actions).collect();
+        for action in &all {
+            assert!(!action.contains('*'), "{action}");
+        }
+        assert!(all.contains(&"s3:GetObject") && !all.iter().any(|a| *a == "s3:PutObject" || *a == "s3:DeleteObject"));
+        assert!(!all.iter().any(|a| a.starts_with("ses:")), "the worker sends every email");
+        let read = statements.iter().find(|s| actions(s) == ["s3:GetObject"]).unwrap();
+        assert_eq!(read["Resource"]["Fn::Sub"], "${InboundMailBucket.Arn}/inbound/*");
+        let alarm = &template["Resources"]["InboundDeadLetterAlarm"]["Properties"];
+        assert_eq!(alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0], "InboundEmailDeadLetterQueue");
+        for name in ["InboundMailBucket", "InboundRule", "InboundEmailFunction", "InboundRuleSet"] {
+            assert_eq!(template["Resources"][name]["Condition"], "ReceivesMail", "{name}");
+        }
+    }
 }

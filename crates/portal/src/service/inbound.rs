@@ -19,8 +19,8 @@ use super::submit::new_ticket_record;
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::inbound::{
-    new_ticket_from_mail, own_addresses, reply_address, thread_root, InboundRecipient, SesMessageId, Verdicts,
-    INBOUND_TICKETS_PER_SENDER_PER_HOUR,
+    new_ticket_from_mail, own_addresses, reply_address, thread_root, workspace_address, InboundRecipient, SesMessageId,
+    Verdicts, INBOUND_TICKETS_PER_SENDER_PER_HOUR,
 };
 use crate::domain::secrets::{new_reply_token, sha256_hex, token_hash};
 use crate::domain::{Channel, EventKind, LinkToken, PortalEvent, ReplyRecipient, Ticket, TicketRef, WorkspaceSlug};
@@ -199,6 +199,11 @@ impl Portal {
 }
 
 impl Portal {
+    /// The workspace's inbound address, when this portal receives email.
+    pub fn inbound_address(&self, slug: &WorkspaceSlug) -> Option<String> {
+        self.config.inbound_domain.as_deref().map(|domain| workspace_address(slug, domain))
+    }
+
     /// A fresh reply address for an email about `ticket` to `recipient` (its
     /// token stored hashed), when this portal receives email.
     pub(super) async fn reply_address(
