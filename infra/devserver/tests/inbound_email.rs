@@ -187,7 +187,7 @@ async fn a_mail_to_the_workspace_opens_a_ticket_and_the_worker_confirms_it() {
     assert!(stack.ticket(1).await.unwrap().assignee.is_some());
 
     // Every email carries its own reply address (stored hashed) and the ticket's thread id.
-    let root = format!("<tkt-{}@inbound.localhost>", ticket.id);
+    let root = format!("<tkt.demo.TKT-0001.{}@inbound.localhost>", ticket.id);
     for sent in [&confirmations[0], &agents[0]] {
         let token = reply_token(sent);
         let stored = stack.store.link_token(&token_hash(&token)).await.unwrap().expect("token stored by its hash");
@@ -467,6 +467,33 @@ async fn a_reply_to_a_closed_ticket_opens_a_new_one_naming_it_once() {
     assert_eq!(follow.channel, Channel::Email);
     assert_eq!(follow.description.as_deref(), Some("Follow-up to TKT-0001, which is closed.\n\nIt broke again."));
     assert_eq!(stack.ticket(1).await.unwrap().status, Status::Closed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_a_reply_address_the_customer_s_mail_threads_by_references_or_subject() {
+    let mail_stack = MailStack::start().await;
+    let (confirmation, _) = ticket_by_mail(&mail_stack).await;
+    let stack = &mail_stack.stack;
+    let root = confirmation.headers.iter().find(|(n, _)| n == "References").map(|(_, v)| v.clone()).unwrap();
+    // A client that dropped Reply-To but kept References, to the workspace address.
+    let kept = mail(
+        "Ann <ann@example.com>",
+        "Re: printer",
+        &format!("In-Reply-To: <x@amazonses.com>\r\nReferences: {root} <x@amazonses.com>\r\n"),
+        "By references.",
+    );
+    assert_eq!(mail_stack.send("ann@example.com", DEMO, &kept).await, 250);
+    // One that kept only the subject.
+    let subject = mail("Ann <ann@example.com>", "Re: We received your request [TKT-0001]", "", "By subject.");
+    assert_eq!(mail_stack.send("ann@example.com", DEMO, &subject).await, 250);
+    assert_eq!(conversation(stack, 1).await, ["By references.", "By subject."]);
+    assert_eq!(stack.ticket_count().await, 1);
+
+    // Someone else naming the ticket, or its thread, opens a ticket of their own.
+    let other = mail("Bo <bo@example.com>", "Re: [TKT-0001]", &format!("References: {root}\r\n"), "Me too.");
+    assert_eq!(mail_stack.send("bo@example.com", DEMO, &other).await, 250);
+    assert_eq!(stack.ticket(2).await.map(|t| t.email_normalized), Some("bo@example.com".into()));
+    assert_eq!(conversation(stack, 1).await.len(), 2);
 }
 
 /// template.yaml's email channel, held to the code (as tests/template.rs does for the rest).

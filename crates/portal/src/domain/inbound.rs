@@ -87,10 +87,27 @@ pub fn reply_address(token: &str, domain: &str) -> String {
     format!("{REPLY_LOCAL_PREFIX}{token}@{domain}")
 }
 
-/// The id every email about a ticket names in `References`, so mail clients
-/// thread them (SES replaces our `Message-ID`, never `References`).
-pub fn thread_root(ticket_id: &str, domain: &str) -> String {
-    format!("<tkt-{ticket_id}@{domain}>")
+/// The id every email about a ticket names in `In-Reply-To` and `References`,
+/// so mail clients thread them (SES replaces our `Message-ID`, never these),
+/// and so an answer whose client dropped `Reply-To` still finds its ticket.
+pub fn thread_root(slug: &WorkspaceSlug, reference: TicketRef, ticket_id: &str, domain: &str) -> String {
+    format!("<tkt.{slug}.{reference}.{ticket_id}@{domain}>")
+}
+
+/// The workspace, ticket and ticket id a [`thread_root`] at `domain` names.
+pub fn parse_thread_root(id: &str, domain: &str) -> Option<(WorkspaceSlug, TicketRef, String)> {
+    let inner = id.strip_prefix("<tkt.")?.strip_suffix('>')?;
+    let (local, at) = inner.rsplit_once('@')?;
+    if !at.eq_ignore_ascii_case(domain) {
+        return None;
+    }
+    let mut parts = local.split('.');
+    let (slug, reference, ticket_id) = (parts.next()?, parts.next()?, parts.next()?);
+    let id_ok = !ticket_id.is_empty() && ticket_id.bytes().all(|b| b.is_ascii_alphanumeric());
+    if parts.next().is_some() || !id_ok {
+        return None;
+    }
+    Some((WorkspaceSlug::parse(slug)?, TicketRef::parse(reference)?, ticket_id.to_owned()))
 }
 
 /// The workspace's inbound address (`portalctl workspace show`).
@@ -214,6 +231,26 @@ mod tests {
             assert_eq!(InboundRecipient::parse(other, "inbound.localhost"), None, "{other:?}");
         }
         assert_eq!(workspace_address(&WorkspaceSlug::parse("demo").unwrap(), "in.example"), "demo@in.example");
+    }
+
+    #[test]
+    fn thread_roots_name_their_ticket_and_nothing_else_parses_as_one() {
+        let demo = WorkspaceSlug::parse("demo").unwrap();
+        let reference = TicketRef::from_number(42).unwrap();
+        let root = thread_root(&demo, reference, "01J8ZQ", "in.example");
+        assert_eq!(root, "<tkt.demo.TKT-0042.01J8ZQ@in.example>");
+        assert!(inbound_mail::MessageId::parse(&root).is_some(), "a valid Message-ID");
+        assert_eq!(parse_thread_root(&root, "in.example"), Some((demo, reference, "01J8ZQ".to_owned())));
+        for other in [
+            "<tkt.demo.TKT-0042.01J8ZQ@other.example>",
+            "<tkt.demo.TKT-42.01J8ZQ@in.example>",
+            "<tkt.demo.TKT-0042.01J8ZQ.x@in.example>",
+            "<tkt.Demo!.TKT-0042.01J8ZQ@in.example>",
+            "<tkt.demo.TKT-0042.@in.example>",
+            "<x@in.example>",
+        ] {
+            assert_eq!(parse_thread_root(other, "in.example"), None, "{other}");
+        }
     }
 
     #[test]

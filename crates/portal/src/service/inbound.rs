@@ -152,7 +152,10 @@ impl Portal {
             return Ok(dropped(Dropped::Automatic(reason), id.as_str()));
         }
         match &recipient {
-            InboundRecipient::Workspace(slug) => self.open_ticket_by_mail(slug, &id, &mail, None).await,
+            InboundRecipient::Workspace(slug) => match self.thread_by_mail(slug, &id, &mail, domain).await? {
+                Some(answered) => Ok(answered),
+                None => self.open_ticket_by_mail(slug, &id, &mail, None).await,
+            },
             InboundRecipient::Reply(token) => self.answer_by_mail(&id, token, &mail).await,
         }
     }
@@ -221,7 +224,8 @@ impl Portal {
 
     /// The thread id of every email about `ticket`.
     pub(super) fn thread_of(&self, ticket: &Ticket) -> Option<String> {
-        self.config.inbound_domain.as_deref().map(|domain| thread_root(&ticket.id, domain))
+        let domain = self.config.inbound_domain.as_deref()?;
+        Some(thread_root(&ticket.workspace, ticket.reference, &ticket.id, domain))
     }
 }
 

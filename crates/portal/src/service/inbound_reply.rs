@@ -8,6 +8,10 @@
 //! - The agent: a public comment as `portalctl ticket comment` adds, whose
 //!   "agent replied" event emails the customer.
 //! - Anyone else, an unknown or expired token: dropped, nothing sent back.
+//! - Without a token (a client that dropped `Reply-To`), a mail to the
+//!   workspace address from a ticket's own customer threads into that ticket
+//!   by our thread id in `In-Reply-To`/`References`, or by `[TKT-nnnn]` in its
+//!   subject; from anyone else it opens a new ticket as any mail does.
 //!
 //! The comment's text is what the sender typed this time: quotes, signatures
 //! and our footer are cut ([`inbound_mail::strip_quotes`]).
@@ -19,7 +23,7 @@ use super::inbound::{dropped, Dropped, InboundError, Received};
 use super::retry::{until_fresh, Attempt};
 use super::Portal;
 use crate::domain::fields::normalize_email;
-use crate::domain::inbound::{mail_body, SesMessageId};
+use crate::domain::inbound::{mail_body, parse_thread_root, SesMessageId};
 use crate::domain::secrets::{constant_time_eq, sha256_hex, token_hash};
 use crate::domain::{
     Author, Comment, EventKind, MessageBody, PortalEvent, ReplyRecipient, Status, TicketRef, Visibility, WorkspaceSlug,
@@ -95,6 +99,40 @@ impl Portal {
             return Ok(dropped(Dropped::Empty, id.as_str()));
         };
         self.comment_by_mail(&slug, reference, id, &sender, writer, body).await
+    }
+
+    /// The ticket a mail to the workspace address answers, when it is from
+    /// that ticket's customer: `Some` when it was handled as an answer.
+    pub(super) async fn thread_by_mail(
+        &self,
+        slug: &WorkspaceSlug,
+        id: &SesMessageId,
+        mail: &InboundMail,
+        domain: &str,
+    ) -> Result<Option<Received>, InboundError> {
+        let by_thread = mail
+            .thread_ids()
+            .filter_map(|m| parse_thread_root(m.as_str(), domain))
+            .find(|(root_slug, _, _)| root_slug == slug)
+            .map(|(_, reference, ticket_id)| (reference, Some(ticket_id)));
+        let by_subject = || mail.ticket_mention().and_then(|m| TicketRef::from_number(m.number())).map(|r| (r, None));
+        let Some((reference, ticket_id)) = by_thread.or_else(by_subject) else { return Ok(None) };
+        let Some(ticket) = self.store.get_ticket(slug, reference).await? else { return Ok(None) };
+        let sender = normalize_email(mail.from().as_str());
+        let same_ticket = ticket_id.is_none_or(|tid| tid == ticket.id);
+        if !same_ticket || !constant_time_eq(&sender, &ticket.email_normalized) {
+            return Ok(None);
+        }
+        if !ticket.status.takes_replies() {
+            return self.open_ticket_by_mail(slug, id, mail, Some(reference)).await.map(Some);
+        }
+        let Some(text) = mail.text().new_text() else {
+            return Ok(Some(dropped(Dropped::Empty, id.as_str())));
+        };
+        let Ok(body) = MessageBody::parse_required(&mail_body("", text, mail.attachment_count()), "reply") else {
+            return Ok(Some(dropped(Dropped::Empty, id.as_str())));
+        };
+        self.comment_by_mail(slug, reference, id, &sender, Writer::Customer, body).await.map(Some)
     }
 
     async fn comment_by_mail(
