@@ -59,7 +59,13 @@ pub struct Email {
     pub reply_to: Option<String>,
     /// The ticket's thread id, sent as `In-Reply-To` and `References`.
     pub thread_root: Option<String>,
+    /// `Auto-Submitted` (RFC 3834) on emails no person wrote, so that
+    /// vacation responders do not answer them: no mail loop starts here.
+    pub auto_submitted: Option<&'static str>,
 }
+
+/// What automatic emails say in `Auto-Submitted`.
+const AUTO_GENERATED: &str = "auto-generated";
 
 /// Longest header value we send (SES allows 995; `References` may grow later).
 const MAX_HEADER_VALUE: usize = 900;
@@ -118,12 +124,15 @@ impl Email {
         self.reply_to.as_deref().filter(|a| header_safe(a))
     }
 
-    /// The extra headers: `In-Reply-To` and `References` (safe values only).
+    /// The extra headers: `In-Reply-To` and `References` (safe values only),
+    /// and `Auto-Submitted` on automatic emails.
     pub fn headers(&self) -> Vec<(&'static str, &str)> {
-        match self.thread_root.as_deref().filter(|id| header_safe(id)) {
+        let mut headers = match self.thread_root.as_deref().filter(|id| header_safe(id)) {
             Some(root) => vec![("In-Reply-To", root), ("References", root)],
             None => Vec::new(),
-        }
+        };
+        headers.extend(self.auto_submitted.map(|value| ("Auto-Submitted", value)));
+        headers
     }
 
     pub fn subject_line(&self) -> String {
@@ -180,6 +189,7 @@ pub fn confirmation(to: &str, reference: &str, tracking_url: &str) -> Email {
         ticket_link: None,
         reply_to: None,
         thread_root: None,
+        auto_submitted: Some(AUTO_GENERATED),
         footer: "If you did not submit this request, you can ignore this email.".into(),
     }
 }
@@ -199,6 +209,7 @@ pub fn agent_assigned(to: &str, reference: &str, subject: &str, ticket_url: &str
         ticket_link: None,
         reply_to: None,
         thread_root: None,
+        auto_submitted: Some(AUTO_GENERATED),
         footer: "You receive this because auto-assignment picked you.".into(),
     }
 }
@@ -215,6 +226,7 @@ pub fn agent_reply(to: &str, reference: &str, agent_name: &str, body: &str, trac
         ticket_link: None,
         reply_to: None,
         thread_root: None,
+        auto_submitted: None,
         footer: "Reply from the tracking page so your message stays with the ticket.".into(),
     }
 }
@@ -231,6 +243,7 @@ pub fn rate_your_experience(to: &str, reference: &str, resolution: &str, survey_
         ticket_link: None,
         reply_to: None,
         thread_root: None,
+        auto_submitted: Some(AUTO_GENERATED),
         footer: format!(
             "The rating link works once and expires after {}. If something is still wrong, reply from the tracking page and the ticket reopens.",
             human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())
@@ -260,6 +273,7 @@ pub fn access_link(to: &str, url: &str, reference: Option<TicketRef>) -> Email {
         ticket_link: None,
         reply_to: None,
         thread_root: None,
+        auto_submitted: Some(AUTO_GENERATED),
         footer: "If you did not ask for it, you can ignore this email: nobody can use the link without reading your mail.".into(),
     }
 }
@@ -378,7 +392,11 @@ mod tests {
         assert_eq!(email.reply_to_header(), Some("reply+abc@inbound.example.com"));
         assert_eq!(
             email.headers(),
-            [("In-Reply-To", "<tkt-01J@inbound.example.com>"), ("References", "<tkt-01J@inbound.example.com>")]
+            [
+                ("In-Reply-To", "<tkt-01J@inbound.example.com>"),
+                ("References", "<tkt-01J@inbound.example.com>"),
+                ("Auto-Submitted", "auto-generated")
+            ]
         );
         assert!(email.text("W").starts_with(FOOTER_MARKER), "{}", email.text("W"));
         for evil in ["a@b\r\nBcc: victim@example.com", "a@b\nX: y", "a@b c@d", "", "é@b", &"a".repeat(1_000)] {
@@ -386,10 +404,12 @@ mod tests {
                 .with_reply_to(Some(evil.to_owned()))
                 .with_thread(Some(evil.to_owned()));
             assert_eq!(bad.reply_to_header(), None, "{evil:?}");
-            assert!(bad.headers().is_empty(), "{evil:?}");
+            assert_eq!(bad.headers(), [("Auto-Submitted", "auto-generated")], "{evil:?}");
         }
         let plain = confirmation("c@x.io", "TKT-0001", "https://x");
-        assert!(plain.reply_to_header().is_none() && plain.headers().is_empty());
+        assert!(plain.reply_to_header().is_none());
+        let person = agent_reply("c@x.io", "TKT-0001", "Ann", "Hi", "https://x");
+        assert!(person.headers().is_empty(), "an agent's own words are not automatic");
         assert!(!plain.text("W").contains(FOOTER_MARKER));
     }
 

@@ -198,6 +198,8 @@ async fn a_mail_to_the_workspace_opens_a_ticket_and_the_worker_confirms_it() {
     }
     assert_ne!(reply_token(&confirmations[0]), reply_token(&agents[0]), "one address per recipient");
     assert!(confirmations[0].text.starts_with(inbound_mail::FOOTER_MARKER));
+    let auto = ("Auto-Submitted".to_owned(), "auto-generated".to_owned());
+    assert!(confirmations[0].headers.contains(&auto), "vacation responders stay quiet");
 
     // portalctl shows where to write.
     let (code, out) = stack.portalctl(&["workspace", "show", "demo", "--json"]).await;
@@ -436,6 +438,7 @@ async fn the_agent_answers_by_replying_to_the_notice_and_the_customer_is_emailed
     assert_eq!(replies.len(), 1, "{:?}", stack.proxy.sent_emails());
     assert!(replies[0].text.contains("> Turn it off and on again."), "{}", replies[0].text);
     assert!(!replies[0].text.contains("signature"));
+    assert!(!replies[0].headers.iter().any(|(n, _)| n == "Auto-Submitted"), "a person wrote it");
     assert!(conversation(stack, 1).await.iter().any(|c| c == "Turn it off and on again."));
 
     // The customer cannot use the agent's address, nor the agent the customer's.
