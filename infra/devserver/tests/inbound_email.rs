@@ -277,6 +277,18 @@ async fn auto_replies_bounces_lists_and_our_own_mail_open_nothing_and_get_no_ans
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sender_asking_for_no_auto_replies_gets_a_ticket_but_no_confirmation() {
+    let mail_stack = MailStack::start().await;
+    let raw = mail("Ann <ann@example.com>", "Quiet please", "X-Auto-Response-Suppress: All\r\n", "Help.");
+    assert_eq!(mail_stack.send("ann@example.com", DEMO, &raw).await, 250);
+    let stack = &mail_stack.stack;
+    assert!(stack.ticket(1).await.unwrap().no_auto_reply);
+    stack.drain().await;
+    assert!(stack.emails_to("ann@example.com").is_empty(), "no automatic answer");
+    assert_eq!(stack.proxy.sent_emails().len(), 1, "the agent is still told");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_concurrent_burst_from_one_sender_opens_at_most_ten_tickets() {
     let mail_stack = std::sync::Arc::new(MailStack::start().await);
     let mut sessions = tokio::task::JoinSet::new();

@@ -69,6 +69,7 @@ pub(crate) mod test_support {
             updated_at: 0,
             resolution: None,
             rating: None,
+            no_auto_reply: false,
         }
     }
 }

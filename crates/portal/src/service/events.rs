@@ -163,6 +163,9 @@ impl Portal {
         let workspace = self.event_workspace(event).await?;
         let brand = self.brand(&workspace);
         let confirm = async {
+            if ticket.no_auto_reply {
+                return Ok(());
+            }
             let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
             self.once(event, "confirmation_email", || async {
                 let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)

@@ -148,25 +148,29 @@ impl Portal {
             return Ok(dropped(Dropped::Unreadable, id.as_str()));
         };
         let own = own_addresses(self.config.mail_from.as_deref(), domain);
-        if let Origin::Automatic(reason) = mail.origin(received.envelope_sender, &own) {
-            return Ok(dropped(Dropped::Automatic(reason), id.as_str()));
-        }
+        let quiet = match mail.origin(received.envelope_sender, &own) {
+            Origin::Automatic(reason) => return Ok(dropped(Dropped::Automatic(reason), id.as_str())),
+            Origin::PersonNoAutoReply => true,
+            Origin::Person => false,
+        };
         match &recipient {
-            InboundRecipient::Workspace(slug) => match self.thread_by_mail(slug, &id, &mail, domain).await? {
+            InboundRecipient::Workspace(slug) => match self.thread_by_mail(slug, &id, &mail, domain, quiet).await? {
                 Some(answered) => Ok(answered),
-                None => self.open_ticket_by_mail(slug, &id, &mail, None).await,
+                None => self.open_ticket_by_mail(slug, &id, &mail, None, quiet).await,
             },
-            InboundRecipient::Reply(token) => self.answer_by_mail(&id, token, &mail).await,
+            InboundRecipient::Reply(token) => self.answer_by_mail(&id, token, &mail, quiet).await,
         }
     }
 
-    /// Opens a ticket from `mail`; `follows` names the closed ticket it answers.
+    /// Opens a ticket from `mail`; `follows` names the closed ticket it
+    /// answers; `quiet`: its sender asks for no automatic answer (no confirmation).
     pub(super) async fn open_ticket_by_mail(
         &self,
         slug: &WorkspaceSlug,
         id: &SesMessageId,
         mail: &InboundMail,
         follows: Option<TicketRef>,
+        quiet: bool,
     ) -> Result<Received, InboundError> {
         let Ok(new) = new_ticket_from_mail(mail, follows) else {
             return Ok(dropped(Dropped::Unreadable, id.as_str()));
@@ -179,7 +183,8 @@ impl Portal {
         let Some((workspace, reference)) = self.store.take_ticket_number(slug).await? else {
             return Ok(dropped(Dropped::UnknownWorkspace, id.as_str()));
         };
-        let ticket = new_ticket_record(&workspace, reference, new, Channel::Email, self.clock.now_unix());
+        let mut ticket = new_ticket_record(&workspace, reference, new, Channel::Email, self.clock.now_unix());
+        ticket.no_auto_reply = quiet;
         let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), reference, &ticket.id);
         let (key, fingerprint) = (id.ticket_key(), sha256_hex(id.as_str().as_bytes()));
         let (written, ()) = tokio::join!(

@@ -53,6 +53,7 @@ impl Portal {
         id: &SesMessageId,
         token: &str,
         mail: &InboundMail,
+        quiet: bool,
     ) -> Result<Received, InboundError> {
         let now = self.clock.now_unix();
         let stored = self.store.link_token(&token_hash(token)).await?;
@@ -90,7 +91,7 @@ impl Portal {
             ReplyRecipient::Customer => return Ok(dropped(Dropped::Stranger, id.as_str())),
         };
         if matches!(writer, Writer::Customer) && !ticket.status.takes_replies() {
-            return self.open_ticket_by_mail(&slug, id, mail, Some(reference)).await;
+            return self.open_ticket_by_mail(&slug, id, mail, Some(reference), quiet).await;
         }
         let Some(text) = mail.text().new_text() else {
             return Ok(dropped(Dropped::Empty, id.as_str()));
@@ -109,6 +110,7 @@ impl Portal {
         id: &SesMessageId,
         mail: &InboundMail,
         domain: &str,
+        quiet: bool,
     ) -> Result<Option<Received>, InboundError> {
         let by_thread = mail
             .thread_ids()
@@ -124,7 +126,7 @@ impl Portal {
             return Ok(None);
         }
         if !ticket.status.takes_replies() {
-            return self.open_ticket_by_mail(slug, id, mail, Some(reference)).await.map(Some);
+            return self.open_ticket_by_mail(slug, id, mail, Some(reference), quiet).await.map(Some);
         }
         let Some(text) = mail.text().new_text() else {
             return Ok(Some(dropped(Dropped::Empty, id.as_str())));

@@ -187,5 +187,6 @@ pub(super) fn new_ticket_record(
         updated_at: now,
         resolution: None,
         rating: None,
+        no_auto_reply: false,
     }
 }
