@@ -594,6 +594,24 @@ mod template {
         }
         assert!(all.contains(&"s3:GetObject") && !all.iter().any(|a| *a == "s3:PutObject" || *a == "s3:DeleteObject"));
         assert!(!all.iter().any(|a| a.starts_with("ses:")), "the worker sends every email");
+        // Each table only under the keys the use cases write (the limiter's scopes from the code).
+        let leading = |s: &Value| -> Vec<String> {
+            s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                .as_sequence()
+                .map(|k| k.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        for statement in statements.iter().filter(|s| actions(s).iter().any(|a| a.starts_with("dynamodb:"))) {
+            assert!(!leading(statement).is_empty(), "{statement:?}");
+        }
+        let limits = statements.iter().find(|s| s["Resource"]["Fn::GetAtt"][0] == "RateLimitTable").unwrap();
+        for limit in [
+            portal::ratelimit::Limit::inbound_tickets_per_sender(),
+            portal::ratelimit::Limit::replies_by_mail_per_sender(1),
+            portal::ratelimit::Limit::replies_per_ticket(1),
+        ] {
+            assert!(leading(limits).contains(&format!("{}#*", limit.scope)), "{}", limit.scope);
+        }
         let read = statements.iter().find(|s| actions(s) == ["s3:GetObject"]).unwrap();
         assert_eq!(read["Resource"]["Fn::Sub"], "${InboundMailBucket.Arn}/inbound/*");
         let alarm = &template["Resources"]["InboundDeadLetterAlarm"]["Properties"];
