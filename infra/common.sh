@@ -19,14 +19,15 @@ free_port() {
 # `base`, `demo_url`, `env_file` and `stack_pid`; returns once the form answers.
 #   start_private_stack NAME LOG || fail "..."
 start_private_stack() {
-  local name="$1" log="$2" port moto_port demo_port
+  local name="$1" log="$2" port moto_port demo_port smtp_port
   port="$(free_port)"
+  smtp_port="$(free_port)"
   moto_port="$(free_port)"
   demo_port="$(free_port)"
   base="http://127.0.0.1:$port"
   demo_url="http://127.0.0.1:$demo_port"
   env_file="target/$name-stack-$port.env"
-  PORT="$port" MOTO_PORT="$moto_port" DEMO_PORT="$demo_port" PORTAL_LOCAL_ENV_FILE="$env_file" \
+  PORT="$port" MOTO_PORT="$moto_port" DEMO_PORT="$demo_port" SMTP_PORT="$smtp_port" PORTAL_LOCAL_ENV_FILE="$env_file" \
     bash infra/run.sh >"$log" 2>&1 &
   stack_pid=$!
   trap stop_private_stack EXIT

@@ -10,7 +10,7 @@ cd "$root"
 source infra/common.sh
 infra/lambda-tools.sh
 export PATH="$root/.venv/bin:$PATH"
-functions=(submit track reply csat assign-worker outbox-sweeper)
+functions=(submit track reply csat assign-worker outbox-sweeper inbound-email)
 
 echo "== sam validate --lint"
 sam validate --lint --template-file template.yaml --region "$AWS_REGION"

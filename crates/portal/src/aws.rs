@@ -14,15 +14,23 @@ pub struct AwsClients {
     /// Only the worker sends email; the HTTP functions' Lambda init builds
     /// none (see `aws_init`).
     pub ses: Option<aws_sdk_sesv2::Client>,
+    /// Only the inbound-email function reads S3 (the received messages).
+    pub s3: Option<aws_sdk_s3::Client>,
 }
 
 impl AwsClients {
     pub async fn from_env() -> Self {
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Self::all(&sdk)
+    }
+
+    /// Every client, on one SDK configuration.
+    fn all(sdk: &aws_config::SdkConfig) -> Self {
         Self {
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-            sqs: aws_sdk_sqs::Client::new(&sdk),
-            ses: Some(aws_sdk_sesv2::Client::new(&sdk)),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            ses: Some(aws_sdk_sesv2::Client::new(sdk)),
+            s3: Some(s3_client(sdk)),
         }
     }
 }
@@ -32,12 +40,20 @@ impl AwsClients {
     /// emulator this way; the functions use the environment only).
     pub async fn with_endpoint(endpoint: &str) -> Self {
         let sdk = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
-        Self {
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-            sqs: aws_sdk_sqs::Client::new(&sdk),
-            ses: Some(aws_sdk_sesv2::Client::new(&sdk)),
-        }
+        Self::all(&sdk)
     }
+}
+
+/// The S3 client: path-style addressing when an endpoint is set (the emulator
+/// serves no bucket subdomains), and checksums only where S3 requires them,
+/// so uploads are plain bodies that the emulator and the test proxy pass on.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// A failed call to an AWS service: which operation, and the SDK's error as

@@ -44,6 +44,12 @@ pub struct Config {
     /// Every function requires it; only `portalctl`, which enforces no limit,
     /// runs without it (and a limit asked for without it fails).
     pub rate_limit_salt: Option<RateLimitSalt>,
+    /// `INBOUND_DOMAIN`: where the portal receives email (`{slug}@` opens
+    /// tickets, `reply+{token}@` answers them); without it no email is received.
+    pub inbound_domain: Option<String>,
+    /// `INBOUND_BUCKET`: the S3 bucket SES stores received messages in (the
+    /// inbound function reads them there).
+    pub inbound_bucket: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +131,13 @@ impl Config {
             reply_limit_per_hour: limit("REPLY_LIMIT_PER_HOUR", DEFAULT_REPLY_LIMIT_PER_HOUR)?,
             ticket_reply_limit_per_hour: limit("TICKET_REPLY_LIMIT_PER_HOUR", DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR)?,
             rate_limit_salt,
+            inbound_domain: match get("INBOUND_DOMAIN") {
+                None => None,
+                Some(raw) => Some(crate::domain::inbound::parse_mail_domain(&raw).ok_or_else(|| {
+                    ConfigError::Invalid(format!("INBOUND_DOMAIN must be a domain name, not {raw:?}"))
+                })?),
+            },
+            inbound_bucket: get("INBOUND_BUCKET"),
         })
     }
 }

@@ -5,7 +5,8 @@
 //! stripped of control characters, so no field can inject a header.
 
 use askama::Template;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader};
+use inbound_mail::FOOTER_MARKER;
 
 use crate::aws::AwsError;
 use crate::domain::access::{ACCESS_LINK_TTL_SECS, TICKET_LINK_TTL_SECS};
@@ -54,6 +55,25 @@ pub struct Email {
     /// The ticket's private link: opens it without typing the email.
     pub ticket_link: Option<String>,
     pub footer: String,
+    /// `Reply-To`: the reply address naming the ticket and this recipient.
+    pub reply_to: Option<String>,
+    /// The ticket's thread id, sent as `In-Reply-To` and `References`.
+    pub thread_root: Option<String>,
+    /// `Auto-Submitted` (RFC 3834) on emails no person wrote, so that
+    /// vacation responders do not answer them: no mail loop starts here.
+    pub auto_submitted: Option<&'static str>,
+}
+
+/// What automatic emails say in `Auto-Submitted`.
+const AUTO_GENERATED: &str = "auto-generated";
+
+/// Longest header value we send (SES allows 995; `References` may grow later).
+const MAX_HEADER_VALUE: usize = 900;
+
+/// Whether a value may go into a header as it is: printable ASCII without
+/// spaces, so no break, no folding and no second address can ride on it.
+fn header_safe(value: &str) -> bool {
+    !value.is_empty() && value.len() <= MAX_HEADER_VALUE && value.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
 #[derive(Template)]
@@ -87,12 +107,42 @@ impl Email {
         self
     }
 
+    /// Adds the reply address (`Reply-To`) and the marker that cuts our text from the answer.
+    pub fn with_reply_to(mut self, address: Option<String>) -> Self {
+        self.reply_to = address;
+        self
+    }
+
+    /// Threads the email into its ticket's conversation in mail clients.
+    pub fn with_thread(mut self, root: Option<String>) -> Self {
+        self.thread_root = root;
+        self
+    }
+
+    /// The `Reply-To` address, if it is safe to send (ours always are).
+    pub fn reply_to_header(&self) -> Option<&str> {
+        self.reply_to.as_deref().filter(|a| header_safe(a))
+    }
+
+    /// The extra headers: `In-Reply-To` and `References` (safe values only),
+    /// and `Auto-Submitted` on automatic emails.
+    pub fn headers(&self) -> Vec<(&'static str, &str)> {
+        let mut headers = match self.thread_root.as_deref().filter(|id| header_safe(id)) {
+            Some(root) => vec![("In-Reply-To", root), ("References", root)],
+            None => Vec::new(),
+        };
+        headers.extend(self.auto_submitted.map(|value| ("Auto-Submitted", value)));
+        headers
+    }
+
     pub fn subject_line(&self) -> String {
         one_line(&self.subject)
     }
 
     pub fn text(&self, workspace_name: &str) -> String {
-        let mut out = format!("{workspace_name}\n\n{}\n\n", self.heading);
+        // An answer by email keeps only what was typed above the marker.
+        let marker = if self.reply_to.is_some() { format!("{FOOTER_MARKER}\n\n") } else { String::new() };
+        let mut out = format!("{marker}{workspace_name}\n\n{}\n\n", self.heading);
         for p in &self.paragraphs {
             out.push_str(p);
             out.push_str("\n\n");
@@ -137,6 +187,9 @@ pub fn confirmation(to: &str, reference: &str, tracking_url: &str) -> Email {
         quote: None,
         button: Some(("Track Ticket".into(), tracking_url.into())),
         ticket_link: None,
+        reply_to: None,
+        thread_root: None,
+        auto_submitted: Some(AUTO_GENERATED),
         footer: "If you did not submit this request, you can ignore this email.".into(),
     }
 }
@@ -154,6 +207,9 @@ pub fn agent_assigned(to: &str, reference: &str, subject: &str, ticket_url: &str
         quote: None,
         button: Some(("Open ticket".into(), ticket_url.into())),
         ticket_link: None,
+        reply_to: None,
+        thread_root: None,
+        auto_submitted: Some(AUTO_GENERATED),
         footer: "You receive this because auto-assignment picked you.".into(),
     }
 }
@@ -168,6 +224,9 @@ pub fn agent_reply(to: &str, reference: &str, agent_name: &str, body: &str, trac
         quote: Some(body.into()),
         button: Some(("View and reply".into(), tracking_url.into())),
         ticket_link: None,
+        reply_to: None,
+        thread_root: None,
+        auto_submitted: None,
         footer: "Reply from the tracking page so your message stays with the ticket.".into(),
     }
 }
@@ -182,6 +241,9 @@ pub fn rate_your_experience(to: &str, reference: &str, resolution: &str, survey_
         quote: Some(resolution.into()),
         button: Some(("Rate Your Experience".into(), survey_url.into())),
         ticket_link: None,
+        reply_to: None,
+        thread_root: None,
+        auto_submitted: Some(AUTO_GENERATED),
         footer: format!(
             "The rating link works once and expires after {}. If something is still wrong, reply from the tracking page and the ticket reopens.",
             human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())
@@ -209,6 +271,9 @@ pub fn access_link(to: &str, url: &str, reference: Option<TicketRef>) -> Email {
         quote: None,
         button: Some((label, url.into())),
         ticket_link: None,
+        reply_to: None,
+        thread_root: None,
+        auto_submitted: Some(AUTO_GENERATED),
         footer: "If you did not ask for it, you can ignore this email: nobody can use the link without reading your mail.".into(),
     }
 }
@@ -232,10 +297,16 @@ impl Mailer {
         let subject = content(email.subject_line()).map_err(|e| AwsError::new("SendEmail subject", e))?;
         let text = content(email.text(&brand.name)).map_err(|e| AwsError::new("SendEmail text", e))?;
         let html = content(email.html(brand)).map_err(|e| AwsError::new("SendEmail html", e))?;
-        let message = Message::builder().subject(subject).body(Body::builder().text(text).html(html).build()).build();
+        let mut message = Message::builder().subject(subject).body(Body::builder().text(text).html(html).build());
+        for (name, value) in email.headers() {
+            let header = MessageHeader::builder().name(name).value(value).build();
+            message = message.headers(header.map_err(|e| AwsError::new("SendEmail header", e))?);
+        }
+        let message = message.build();
         self.client
             .send_email()
             .from_email_address(&self.from)
+            .set_reply_to_addresses(email.reply_to_header().map(|a| vec![a.to_owned()]))
             .destination(Destination::builder().to_addresses(&email.to).build())
             .content(EmailContent::builder().simple(message).build())
             .send()
@@ -311,6 +382,35 @@ mod tests {
         assert!(reply.html(&Brand::plain("W<orks>")).contains("&#60;script&#62;"));
         assert!(!reply.html(&Brand::plain("W<orks>")).contains("W<orks>"));
         assert!(reply.text("W").contains("> <script>alert(1)</script>"), "text part is plain text");
+    }
+
+    #[test]
+    fn reply_addresses_and_thread_ids_travel_only_when_header_safe() {
+        let email = confirmation("c@x.io", "TKT-0001", "https://x")
+            .with_reply_to(Some("reply+abc@inbound.example.com".into()))
+            .with_thread(Some("<tkt-01J@inbound.example.com>".into()));
+        assert_eq!(email.reply_to_header(), Some("reply+abc@inbound.example.com"));
+        assert_eq!(
+            email.headers(),
+            [
+                ("In-Reply-To", "<tkt-01J@inbound.example.com>"),
+                ("References", "<tkt-01J@inbound.example.com>"),
+                ("Auto-Submitted", "auto-generated")
+            ]
+        );
+        assert!(email.text("W").starts_with(FOOTER_MARKER), "{}", email.text("W"));
+        for evil in ["a@b\r\nBcc: victim@example.com", "a@b\nX: y", "a@b c@d", "", "é@b", &"a".repeat(1_000)] {
+            let bad = confirmation("c@x.io", "TKT-0001", "https://x")
+                .with_reply_to(Some(evil.to_owned()))
+                .with_thread(Some(evil.to_owned()));
+            assert_eq!(bad.reply_to_header(), None, "{evil:?}");
+            assert_eq!(bad.headers(), [("Auto-Submitted", "auto-generated")], "{evil:?}");
+        }
+        let plain = confirmation("c@x.io", "TKT-0001", "https://x");
+        assert!(plain.reply_to_header().is_none());
+        let person = agent_reply("c@x.io", "TKT-0001", "Ann", "Hi", "https://x");
+        assert!(person.headers().is_empty(), "an agent's own words are not automatic");
+        assert!(!plain.text("W").contains(FOOTER_MARKER));
     }
 
     #[test]

@@ -19,7 +19,12 @@ pub struct StackNames {
     pub rate_limit_table: String,
     pub queue: String,
     pub dead_letter_queue: String,
+    /// The bucket received email is stored in (SES's S3 action; locally the SMTP receiver).
+    pub inbound_bucket: String,
 }
+
+/// The local stack's inbound email domain (`INBOUND_DOMAIN` overrides it in `make run`).
+pub const LOCAL_INBOUND_DOMAIN: &str = "inbound.localhost";
 
 /// Receives before a failing message moves to the dead-letter queue (as in `template.yaml`).
 pub const MAX_RECEIVE_COUNT: u32 = 5;
@@ -33,6 +38,7 @@ impl StackNames {
             rate_limit_table: format!("{prefix}ratelimit"),
             queue: format!("{prefix}events"),
             dead_letter_queue: format!("{prefix}events-dlq"),
+            inbound_bucket: format!("{prefix}inbound-mail"),
         }
     }
 }
@@ -85,6 +91,9 @@ pub async fn provision(
         .await
         .map_err(|e| AwsError::new("CreateQueue", e))?;
 
+    if let Some(s3) = &clients.s3 {
+        crate::mailbox::ensure_bucket(s3, &names.inbound_bucket).await?;
+    }
     if let Some(ses) = &clients.ses {
         let identity = ses.create_email_identity().email_identity(sender).send().await;
         if let Err(err) = identity {
@@ -111,6 +120,8 @@ impl Config {
             reply_limit_per_hour: DEFAULT_REPLY_LIMIT_PER_HOUR,
             ticket_reply_limit_per_hour: DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR,
             rate_limit_salt: Some(RateLimitSalt::generate()),
+            inbound_domain: Some(LOCAL_INBOUND_DOMAIN.to_owned()),
+            inbound_bucket: Some(names.inbound_bucket.clone()),
         }
     }
 }

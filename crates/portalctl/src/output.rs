@@ -50,6 +50,8 @@ pub struct WorkspaceJson {
     pub accent: String,
     pub auto_assign: bool,
     pub custom_accent: bool,
+    /// `{slug}@{INBOUND_DOMAIN}`: mail to it opens tickets (null without an inbound domain).
+    pub inbound_address: Option<String>,
     pub logo_url: Option<String>,
     pub name: String,
     pub portal_url: String,

@@ -5,6 +5,7 @@
 pub mod apigw;
 pub mod demo_host;
 pub mod httpc;
+pub mod inbound;
 pub mod mail;
 pub mod proxy;
 pub mod runtime_api;

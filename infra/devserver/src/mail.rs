@@ -21,6 +21,41 @@ pub struct SentMail {
     pub text: String,
     pub html: String,
     pub sent_at: String,
+    /// `Reply-To` as sent (from the recorded request: the emulator drops it).
+    pub reply_to: Vec<String>,
+    /// The `Message-ID` SES gives the email: `<{MessageId}@email.amazonses.com>`.
+    pub message_id: Option<String>,
+    /// `In-Reply-To` as sent (recorded, like `reply_to`).
+    pub in_reply_to: Option<String>,
+}
+
+/// The sends recorded on their way to the emulator (`make run` routes the SDK through it).
+static RECORDER: std::sync::OnceLock<crate::proxy::FaultProxy> = std::sync::OnceLock::new();
+
+/// Makes the mailbox read `Reply-To` and headers from `proxy`'s recorded SendEmail requests.
+pub fn record_sends_through(proxy: crate::proxy::FaultProxy) {
+    let _ = RECORDER.set(proxy);
+}
+
+/// Fills what the emulator drops from the requests that sent each email.
+pub fn with_requests(mut mail: Vec<SentMail>, sent: &[crate::proxy::SentEmail]) -> Vec<SentMail> {
+    for m in &mut mail {
+        let Some(id) = m.message_id.as_deref() else { continue };
+        let request = sent.iter().find(|s| s.message_id.as_deref().is_some_and(|sid| ses_message_id(sid) == id));
+        if let Some(request) = request {
+            m.reply_to = request.reply_to.clone();
+            m.in_reply_to = request.headers.iter().find(|(n, _)| n == "In-Reply-To").map(|(_, v)| v.clone());
+            if m.text.is_empty() {
+                m.text = request.text.clone();
+            }
+        }
+    }
+    mail
+}
+
+/// The Message-ID SES (us-east-1) writes for a send's `MessageId`.
+fn ses_message_id(id: &str) -> String {
+    format!("<{id}@email.amazonses.com>")
 }
 
 /// Reads the emulator's record of sent email, newest first.
@@ -29,7 +64,11 @@ pub async fn sent_mail(emulator: SocketAddr) -> Result<Vec<SentMail>, String> {
         .await
         .map_err(|e| format!("emulator unreachable: {e}"))?;
     let data: Value = serde_json::from_slice(&response.body).map_err(|e| format!("emulator data unreadable: {e}"))?;
-    Ok(parse_sent_mail(&data))
+    let mail = parse_sent_mail(&data);
+    Ok(match RECORDER.get() {
+        Some(proxy) => with_requests(mail, &proxy.sent_emails()),
+        None => mail,
+    })
 }
 
 /// Extracts messages from moto's `data.json` (`ses.Message[]`).
@@ -49,6 +88,9 @@ pub fn parse_sent_mail(data: &Value) -> Vec<SentMail> {
                 text: if is_html { String::new() } else { body.clone() },
                 html: if is_html { body } else { String::new() },
                 sent_at: text_of(m, "sent_at"),
+                reply_to: Vec::new(),
+                message_id: m.get("id").and_then(Value::as_str).map(ses_message_id),
+                in_reply_to: None,
             }
         })
         .collect();
@@ -131,5 +173,29 @@ mod tests {
         assert!(mail[0].html.contains("<p>hi</p>") && mail[0].text.is_empty());
         assert_eq!(mail[1].to, ["a@example.com"]);
         assert_eq!(mail[1].text, "plain");
+        assert_eq!(mail[0].message_id, None, "no id, no Message-ID");
+    }
+
+    #[test]
+    fn recorded_requests_fill_what_the_emulator_drops() {
+        let data = serde_json::json!({"ses": {"Message": [
+            {"id": "abc-1", "source": "s@x.io", "destinations": {"ToAddresses": ["b@example.com"]}, "subject": "s", "body": "<p>hi</p>"}
+        ]}});
+        let request = crate::proxy::SentEmail {
+            to: vec!["b@example.com".into()],
+            subject: "s".into(),
+            text: "hi".into(),
+            html: "<p>hi</p>".into(),
+            reply_to: vec!["reply+t@inbound.localhost".into()],
+            headers: vec![("In-Reply-To".into(), "<tkt-1@inbound.localhost>".into())],
+            message_id: Some("abc-1".into()),
+        };
+        let mail = with_requests(parse_sent_mail(&data), &[request]);
+        assert_eq!(mail[0].message_id.as_deref(), Some("<abc-1@email.amazonses.com>"));
+        assert_eq!(mail[0].reply_to, ["reply+t@inbound.localhost"]);
+        assert_eq!(mail[0].in_reply_to.as_deref(), Some("<tkt-1@inbound.localhost>"));
+        assert_eq!(mail[0].text, "hi", "the text part the emulator drops");
+        let json = serde_json::to_value(&mail[0]).unwrap();
+        assert!(json.get("replyTo").is_some() && json.get("messageId").is_some() && json.get("inReplyTo").is_some());
     }
 }

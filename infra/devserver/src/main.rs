@@ -36,18 +36,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sender = env_or("MAIL_FROM", "support@portal.example");
     let names = StackNames::with_prefix(&env_or("STACK_PREFIX", "local-"));
 
-    let clients = AwsClients::from_env().await;
+    // Every AWS call goes through a recorder that keeps the SendEmail requests,
+    // so the dev mailbox shows what the emulator drops (Reply-To, headers).
+    let recorder = devserver::proxy::FaultProxy::start_mail_recorder(emulator).await?;
+    devserver::mail::record_sends_through(recorder.clone());
+    let clients = AwsClients::with_endpoint(&recorder.endpoint()).await;
     let provisioned = provision(&clients, &names, &sender, VISIBILITY_TIMEOUT_SECS).await?;
     let mut config = Config::for_stack(&names, &provisioned, &base_url, &sender);
     config.rate_limit_salt = Some(local_salt()?);
+    config.inbound_domain =
+        Some(env_or("INBOUND_DOMAIN", portal::provision::LOCAL_INBOUND_DOMAIN).to_ascii_lowercase());
+    let smtp_port: u16 = env_or("SMTP_PORT", "2525").parse().map_err(|_| "SMTP_PORT must be a port number")?;
     let store = Store::new(clients.dynamodb.clone(), &names.table);
     let sqs = clients.sqs.clone();
+    let s3 = clients.s3.clone().ok_or("no S3 client")?;
     let portal = Arc::new(Portal::new(config, clients));
     let demo_host = devserver::seed::demo_host_origin(demo_port);
     devserver::seed::seed_demo_for_host(&store, &demo_host).await?;
     let worker = Arc::new(portal::worker::Worker::new((*portal).clone())?);
     tokio::spawn(devserver::sqs_trigger::run(worker, sqs, provisioned.queue_url.clone(), 4));
     tokio::spawn(devserver::schedule::sweep_outbox_every(portal.clone(), devserver::schedule::LOCAL_SWEEP_PERIOD));
+
+    // SES receiving, locally: SMTP in, the raw message to the bucket, the
+    // inbound handler called with the receipt event. A busy default port costs
+    // only local email (another stack may hold it); SMTP_PORT must be served.
+    let email = match tokio::net::TcpListener::bind(("127.0.0.1", smtp_port)).await {
+        Ok(smtp) => {
+            let receiving = devserver::inbound::LocalReceiving::new(portal.clone(), s3)?;
+            tokio::spawn(async move {
+                if let Err(err) = receiving.serve_smtp(smtp).await {
+                    tracing::warn!(error = %err, "smtp receiver stopped");
+                }
+            });
+            let domain = portal.config().inbound_domain.clone().unwrap_or_default();
+            format!("email: SMTP 127.0.0.1:{smtp_port} to demo@{domain}")
+        }
+        Err(err) if std::env::var_os("SMTP_PORT").is_some() => {
+            return Err(format!("cannot accept SMTP on SMTP_PORT={smtp_port}: {err}").into());
+        }
+        Err(err) => format!("no email: port {smtp_port} is busy ({err}); set SMTP_PORT"),
+    };
 
     write_local_stack_file(portal.config(), &endpoint)?;
     let listener = devserver::server::listen(port)?;
@@ -66,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let server = DevServer { portal: portal.clone(), emulator };
     println!(
-        "Customer Portal is running: {base_url}/portal/demo/submit  (mail: {base_url}/_dev/mail)  {demo}  \
+        "Customer Portal is running: {base_url}/portal/demo/submit  (mail: {base_url}/_dev/mail)  {demo}  {email}  \
          Ctrl-C stops it."
     );
     serve(listener, server, shutdown_signal()).await;
@@ -98,6 +126,8 @@ fn write_local_stack_file(config: &Config, endpoint: &str) -> std::io::Result<()
         ("PORTAL_BASE_URL", config.base_url.clone()),
         ("MAIL_FROM", config.mail_from.clone().unwrap_or_default()),
         ("RATE_LIMIT_SALT", config.rate_limit_salt.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default()),
+        ("INBOUND_DOMAIN", config.inbound_domain.clone().unwrap_or_default()),
+        ("INBOUND_BUCKET", config.inbound_bucket.clone().unwrap_or_default()),
     ];
     let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     write_private(

@@ -25,6 +25,8 @@ pub struct Call {
     pub body: Vec<u8>,
     /// What the caller got back.
     pub status: u16,
+    /// The answer's body, kept for SendEmail only (its `MessageId`).
+    pub response: Vec<u8>,
     /// When the call reached the proxy, and when its answer left.
     pub started: std::time::Instant,
     pub ended: std::time::Instant,
@@ -46,6 +48,12 @@ pub struct SentEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// `ReplyToAddresses` (the emulator keeps none of these).
+    pub reply_to: Vec<String>,
+    /// `Content.Simple.Headers`, as (name, value).
+    pub headers: Vec<(String, String)>,
+    /// SES's `MessageId` of the send.
+    pub message_id: Option<String>,
 }
 
 /// How to fail a call instead of forwarding it.
@@ -69,6 +77,8 @@ pub struct FaultProxy {
     rule: Arc<Mutex<Option<Rule>>>,
     delay: Arc<Mutex<Option<DelayRule>>>,
     message: Arc<Mutex<Option<String>>>,
+    /// Keep only SendEmail calls (the long-running local stack's recorder).
+    mail_only: bool,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -78,6 +88,17 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl FaultProxy {
     /// Listens on a random loopback port and forwards to `upstream`.
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
+        Self::start_recording(upstream, false).await
+    }
+
+    /// A proxy that records only SendEmail calls (request and answer), so that
+    /// `make run` can show what the emulator drops (Reply-To, headers) for as
+    /// long as it runs without keeping every other call.
+    pub async fn start_mail_recorder(upstream: SocketAddr) -> std::io::Result<Self> {
+        Self::start_recording(upstream, true).await
+    }
+
+    async fn start_recording(upstream: SocketAddr, mail_only: bool) -> std::io::Result<Self> {
         let listener = crate::server::listen(0)?;
         let proxy = Self {
             addr: listener.local_addr()?,
@@ -85,6 +106,7 @@ impl FaultProxy {
             rule: Arc::default(),
             delay: Arc::default(),
             message: Arc::default(),
+            mail_only,
         };
         let serving = proxy.clone();
         tokio::spawn(async move {
@@ -152,6 +174,22 @@ impl FaultProxy {
                     subject: text("/Content/Simple/Subject/Data"),
                     text: text("/Content/Simple/Body/Text/Data"),
                     html: text("/Content/Simple/Body/Html/Data"),
+                    reply_to: body
+                        .pointer("/ReplyToAddresses")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                    headers: body
+                        .pointer("/Content/Simple/Headers")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            let field = |h: &Value, k: &str| h.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                            a.iter().map(|h| (field(h, "Name"), field(h, "Value"))).collect()
+                        })
+                        .unwrap_or_default(),
+                    message_id: serde_json::from_slice::<Value>(&c.response)
+                        .ok()
+                        .and_then(|r| r.get("MessageId").and_then(Value::as_str).map(str::to_owned)),
                 }
             })
             .collect()
@@ -174,6 +212,7 @@ impl FaultProxy {
             target,
             body,
             status: 0,
+            response: Vec::new(),
             started: std::time::Instant::now(),
             ended: std::time::Instant::now(),
         };
@@ -226,7 +265,14 @@ impl FaultProxy {
         };
         call.status = response.status().as_u16();
         call.ended = std::time::Instant::now();
-        locked(&self.calls).push(call);
+        if call.is_send_email() {
+            if let Some(body) = response.body().clone().collect().await.ok().map(|b| b.to_bytes().to_vec()) {
+                call.response = body;
+            }
+        }
+        if !self.mail_only || call.is_send_email() {
+            locked(&self.calls).push(call);
+        }
         response
     }
 }
@@ -256,6 +302,7 @@ mod tests {
             target: String::new(),
             body: Vec::new(),
             status: 200,
+            response: Vec::new(),
             started: base + Duration::from_millis(start_ms),
             ended: base + Duration::from_millis(end_ms),
         }

@@ -1,11 +1,10 @@
 //! The SES receipt event for a message the dev SMTP receiver stored, in the shape
 //! AWS delivers to a Lambda action (SES Developer Guide, "Lambda action" event:
 //! `Records[0].ses.{mail, receipt}`; the body is not in it, it is in S3 under
-//! the rule's prefix + `mail.messageId`), with every verdict PASS. Also the
-//! tolerant [`SesReceiptEvent`] the inbound function will read it with.
+//! the rule's prefix + `mail.messageId`), with every verdict PASS. The
+//! function reads it as [`SesReceiptEvent`].
 
 use mail_parser::{Address, MessageParser};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::smtp::Envelope;
@@ -138,83 +137,8 @@ fn rfc3339_millis(unix_ms: i64) -> String {
     format!("{}.{:03}Z", seconds.trim_end_matches('Z'), unix_ms.rem_euclid(1000))
 }
 
-/// The SES receipt event as the inbound function will read it: only the fields
-/// it uses, each defaulted when missing, so that a mail without `From` (whose
-/// `commonHeaders.from` SES leaves out) or a new SES field can never make the
-/// event unreadable and send it to the DLQ. Lives here until the inbound
-/// function is wired; it then moves into crates/portal.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SesReceiptEvent {
-    /// One record per message (SES sends one).
-    #[serde(rename = "Records")]
-    pub records: Vec<SesRecord>,
-}
-
-/// One record of a [`SesReceiptEvent`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SesRecord {
-    /// The message and what SES did with it.
-    pub ses: SesNotification,
-}
-
-/// `mail` and `receipt` of a record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SesNotification {
-    /// The message.
-    pub mail: SesMail,
-    /// How SES received it.
-    pub receipt: SesReceipt,
-}
-
-/// `ses.mail`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct SesMail {
-    /// SES's id: the S3 key under the prefix, and the idempotency key.
-    pub message_id: String,
-    /// The envelope sender (`MAIL FROM`).
-    pub source: String,
-    /// When SES received it (RFC 3339).
-    pub timestamp: String,
-}
-
-/// `ses.receipt`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct SesReceipt {
-    /// The envelope `RCPT TO`s the rule matched (not the To header).
-    pub recipients: Vec<String>,
-    pub spam_verdict: SesVerdict,
-    pub virus_verdict: SesVerdict,
-    pub spf_verdict: SesVerdict,
-    pub dkim_verdict: SesVerdict,
-    pub dmarc_verdict: SesVerdict,
-    /// The action that invoked us.
-    pub action: SesAction,
-}
-
-/// A verdict: `PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED` (or `DISABLED`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SesVerdict {
-    /// Empty when SES sent none.
-    pub status: String,
-}
-
-/// `receipt.action`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct SesAction {
-    /// `Lambda` for us.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub function_arn: String,
-    /// `Event` (asynchronous) or `RequestResponse`.
-    pub invocation_type: String,
-}
+/// The event as the inbound function reads it (kept beside the builder for its tests).
+pub use portal::inbound::{SesAction, SesMail, SesNotification, SesReceipt, SesReceiptEvent, SesRecord, SesVerdict};
 
 #[cfg(test)]
 #[path = "ses_event_tests.rs"]

@@ -9,8 +9,14 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use devserver::inbound::LOCAL_FUNCTION_ARN;
 use devserver::proxy::Call;
 use devserver::samples::{self, HTTP_SAMPLES};
+use devserver::ses_event::{as_stored, receipt_event, Receipt};
+use devserver::smtp::Envelope;
+use portal::domain::inbound::SesMessageId;
+use portal::inbound::SesReceiptEvent;
+use portal::mailbox::Mailbox;
 use portal::store::schema::{TableSpec, PORTAL_TABLE, RATE_LIMIT_TABLE};
 use portal::web::routes;
 use serde_json::Value as Json;
@@ -143,7 +149,15 @@ fn accesses(tables: &Tables, call: &Call) -> Vec<Access> {
         return vec![Access { action: "ses:SendEmail".into(), resource: "ses".into(), index: None, partition: None }];
     }
     let body: Json = serde_json::from_slice(&call.body).unwrap_or(Json::Null);
-    let Some((service, operation)) = call.target.split_once('.') else { return Vec::new() };
+    let Some((service, operation)) = call.target.split_once('.') else {
+        // S3 speaks REST: the inbound function only ever reads a stored message.
+        let action = match call.method.as_str() {
+            "GET" => "s3:GetObject",
+            other => panic!("an S3 {other} {} by a function", call.path),
+        };
+        let object = call.path.trim_start_matches('/').split_once('/').map(|(_, key)| key.to_owned());
+        return vec![Access { action: action.into(), resource: "s3".into(), index: None, partition: object }];
+    };
     if service == "AmazonSQS" {
         return match operation {
             // The event source mapping receives and deletes, under Lambda's own grant.
@@ -217,11 +231,17 @@ fn allows(statements: &[Statement], access: &Access) -> bool {
         let resource = s.resources.iter().any(|r| match (r, &access.index) {
             (Resource::Arn(id), None) => id == &access.resource,
             (Resource::Index(table, index), Some(wanted)) => table == &access.resource && index == wanted,
-            (Resource::Other(arn), None) => access.resource == "ses" && arn.contains(":identity/"),
+            (Resource::Other(arn), None) if access.resource == "ses" => arn.contains(":identity/"),
+            // `${Bucket.Arn}/prefix/*`: the object key must be under the prefix.
+            (Resource::Other(arn), None) if access.resource == "s3" => arn
+                .split_once(".Arn}/")
+                .zip(access.partition.as_deref())
+                .is_some_and(|((_, pattern), key)| like(pattern, key)),
             _ => false,
         });
         let partition = match (&s.leading_keys, &access.partition) {
             (None, _) => true,
+            _ if access.resource == "s3" => true,
             (Some(patterns), Some(value)) => patterns.iter().any(|p| like(p, value)),
             (Some(_), None) => false,
         };
@@ -241,11 +261,8 @@ impl Observed {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_call_each_function_makes_is_allowed_by_its_own_policy() {
-    let stack = Stack::start_with_manual_clock().await;
-    samples::prepare(&stack.store).await.unwrap();
-    let mut observed = Observed::default();
+/// Every sample event through its function.
+async fn run_samples(stack: &Stack, observed: &mut Observed) {
     for (name, _) in HTTP_SAMPLES {
         samples::before(&stack.store, name).await.unwrap();
         let event = samples::load(name).unwrap();
@@ -255,19 +272,26 @@ async fn every_call_each_function_makes_is_allowed_by_its_own_policy() {
         let (route, _) = routes::resolve(&method, event["rawPath"].as_str().unwrap()).unwrap();
         let since = stack.proxy.calls().len();
         devserver::server::invoke(&stack.portal, route.function, request).await;
-        observed.record(&stack, route.function.name(), since);
+        observed.record(stack, route.function.name(), since);
     }
-    // The worker on what the samples queued, then on a resolution (portalctl
+}
+
+/// The worker on what the samples queued, then on a resolution.
+async fn run_worker(stack: &Stack, observed: &mut Observed) {
+    // portalctl
     // runs with an operator's credentials, so its own calls are not checked).
     let since = stack.proxy.calls().len();
     stack.drain().await;
-    observed.record(&stack, "assign-worker", since);
+    observed.record(stack, "assign-worker", since);
     let (code, out) = stack.portalctl(&["ticket", "resolve", "demo", "TKT-0002", "--resolution", "Done"]).await;
     assert_eq!(code, 0, "{out}");
     let since = stack.proxy.calls().len();
     stack.drain().await;
-    observed.record(&stack, "assign-worker", since);
-    // The sweeper on an event whose send failed, a minute later.
+    observed.record(stack, "assign-worker", since);
+}
+
+/// The sweeper on an event whose send failed, a minute later.
+async fn run_sweeper(stack: &Stack, observed: &mut Observed) {
     stack.proxy.fail_when(|call| {
         (call.target == "AmazonSQS.SendMessage")
             .then_some(devserver::proxy::Fault { status: 500, error_type: "InternalError" })
@@ -283,10 +307,49 @@ async fn every_call_each_function_makes_is_allowed_by_its_own_policy() {
     stack.advance(portal::store::RESEND_AFTER_SECS + 1);
     let since = stack.proxy.calls().len();
     assert_eq!(stack.sweep().await.sent, 1);
-    observed.record(&stack, "outbox-sweeper", since);
+    observed.record(stack, "outbox-sweeper", since);
     let since = stack.proxy.calls().len();
     stack.drain().await;
-    observed.record(&stack, "assign-worker", since);
+    observed.record(stack, "assign-worker", since);
+}
+
+/// The inbound function on a mail SES stored, as SES would invoke it.
+async fn run_inbound(stack: &Stack, observed: &mut Observed) {
+    let s3 = stack.clients.s3.clone().expect("the test clients include S3");
+    let mailbox = Mailbox::new(s3, stack.names.inbound_bucket.clone());
+    let envelope = Envelope { sender: "ann@example.com".into(), recipients: vec!["demo@inbound.localhost".into()] };
+    let raw = as_stored(
+        &envelope,
+        b"From: Ann <ann@example.com>\r\nTo: demo@inbound.localhost\r\nSubject: By mail\r\n\r\nHello.\r\n",
+    );
+    let id = devserver::ses_event::new_message_id();
+    mailbox.store(&SesMessageId::parse(&id).unwrap(), raw.clone()).await.unwrap();
+    let receipt = Receipt {
+        message_id: &id,
+        envelope: &envelope,
+        raw: &raw,
+        received_at_ms: 0,
+        function_arn: LOCAL_FUNCTION_ARN,
+    };
+    let event: SesReceiptEvent = serde_json::from_value(receipt_event(&receipt)).unwrap();
+    let since = stack.proxy.calls().len();
+    portal::inbound::handle(&stack.portal, &event).await.unwrap();
+    observed.record(stack, "inbound-email", since);
+    let since = stack.proxy.calls().len();
+    stack.drain().await;
+    observed.record(stack, "assign-worker", since);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_each_function_makes_is_allowed_by_its_own_policy() {
+    let stack = Stack::start_with_manual_clock().await;
+    samples::prepare(&stack.store).await.unwrap();
+    let mut observed = Observed::default();
+    // Each part boxed: one future holding them all overflows a debug build's stack.
+    Box::pin(run_samples(&stack, &mut observed)).await;
+    Box::pin(run_worker(&stack, &mut observed)).await;
+    Box::pin(run_sweeper(&stack, &mut observed)).await;
+    Box::pin(run_inbound(&stack, &mut observed)).await;
 
     let template = template();
     let tables = Tables { portal: stack.names.table.clone(), rate_limit: stack.names.rate_limit_table.clone() };
@@ -307,10 +370,11 @@ async fn every_call_each_function_makes_is_allowed_by_its_own_policy() {
         }
     }
     assert!(refused.is_empty(), "calls the template would refuse:\n{refused:#?}");
-    for expected in ["submit", "track", "reply", "csat", "assign-worker", "outbox-sweeper"] {
+    for expected in ["submit", "track", "reply", "csat", "assign-worker", "outbox-sweeper", "inbound-email"] {
         assert!(checked.iter().any(|(f, _)| f == expected), "{expected} made no call: the scenario missed it");
     }
     assert!(checked.contains(&("assign-worker".into(), "ses:SendEmail".into())));
+    assert!(checked.contains(&("inbound-email".into(), "s3:GetObject".into())));
 }
 
 /// Each function's DynamoDB statements name the partitions it may touch, and

@@ -45,22 +45,27 @@ pub struct Needs {
     pub dynamodb: usize,
     pub sqs: usize,
     pub ses: usize,
+    pub s3: usize,
 }
 
 impl Needs {
     /// `Portal::submit_ticket`: the rate limiter, the idempotency lookup and
     /// the workspace in parallel, then the transaction beside the SQS send.
-    pub const SUBMIT: Self = Self { dynamodb: 3, sqs: 1, ses: 0 };
+    pub const SUBMIT: Self = Self { dynamodb: 3, sqs: 1, ses: 0, s3: 0 };
     /// `Portal::lookup`: workspace, ticket and both miss counters in parallel.
-    pub const TRACK: Self = Self { dynamodb: 4, sqs: 0, ses: 0 };
+    pub const TRACK: Self = Self { dynamodb: 4, sqs: 0, ses: 0, s3: 0 };
     /// `Portal::reply`: the verified read (as track), then the transaction beside the SQS send.
-    pub const REPLY: Self = Self { dynamodb: 4, sqs: 1, ses: 0 };
+    pub const REPLY: Self = Self { dynamodb: 4, sqs: 1, ses: 0, s3: 0 };
     /// `Portal::survey`: the token and the workspace in parallel.
-    pub const CSAT: Self = Self { dynamodb: 2, sqs: 0, ses: 0 };
+    pub const CSAT: Self = Self { dynamodb: 2, sqs: 0, ses: 0, s3: 0 };
     /// The worker: one record at a time, reads and writes, then SES.
-    pub const WORKER: Self = Self { dynamodb: 1, sqs: 0, ses: 1 };
+    pub const WORKER: Self = Self { dynamodb: 1, sqs: 0, ses: 1, s3: 0 };
     /// The outbox sweeper: a Query per shard, then a send per due event.
-    pub const SWEEPER: Self = Self { dynamodb: 1, sqs: 1, ses: 0 };
+    pub const SWEEPER: Self = Self { dynamodb: 1, sqs: 1, ses: 0, s3: 0 };
+    /// The inbound-email function: the message from S3 (beside the
+    /// idempotency lookup and the limiter), then the ticket transaction
+    /// beside the SQS send.
+    pub const INBOUND: Self = Self { dynamodb: 2, sqs: 1, ses: 0, s3: 1 };
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +119,7 @@ pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
     let http_client = http::LambdaHttpClient::new(tls::client_config()?);
     let sdk = sdk_config(env, &http_client)?;
     let mut connections = Vec::new();
-    for (service, count) in [("dynamodb", needs.dynamodb), ("sqs", needs.sqs), ("email", needs.ses)] {
+    for (service, count) in [("dynamodb", needs.dynamodb), ("sqs", needs.sqs), ("email", needs.ses), ("s3", needs.s3)] {
         if count > 0 {
             connections.push((endpoint(&sdk, service), count));
         }
@@ -124,6 +129,7 @@ pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
         dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
         sqs: aws_sdk_sqs::Client::new(&sdk),
         ses: (needs.ses > 0).then(|| aws_sdk_sesv2::Client::new(&sdk)),
+        s3: (needs.s3 > 0).then(|| crate::aws::s3_client(&sdk)),
     };
     let ready = opening.wait(PRECONNECT_WAIT).await;
     tracing::debug!(ready, "connections opened in init");

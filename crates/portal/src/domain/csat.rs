@@ -72,6 +72,7 @@ mod tests {
             updated_at: 1,
             resolution: Some(resolution("r1")),
             rating: None,
+            no_auto_reply: false,
         };
         assert!(survey_stands(&ticket, "r1"));
         assert!(!survey_stands(&ticket, "r0"), "an earlier resolution's link");

@@ -11,6 +11,7 @@ pub mod conversation;
 pub mod csat;
 pub mod events;
 pub mod fields;
+pub mod inbound;
 pub mod inbox;
 pub mod logo;
 pub mod origin;
@@ -39,7 +40,7 @@ pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
 pub use ticket::{
     Channel, Priority, Rating, ReplyRefused, Resolution, Status, Ticket, TicketRef, MAX_CUSTOMER_MESSAGES,
 };
-pub use token::{LinkToken, TokenPurpose};
+pub use token::{LinkToken, ReplyRecipient, TokenPurpose};
 pub use widget_origin::WidgetOrigin;
 pub use workspace::{Workspace, WorkspaceName, WorkspaceSlug};
 
@@ -68,6 +69,7 @@ pub(crate) mod test_support {
             updated_at: 0,
             resolution: None,
             rating: None,
+            no_auto_reply: false,
         }
     }
 }

@@ -23,6 +23,24 @@ pub fn new_link_token() -> String {
     hex::encode(bytes)
 }
 
+/// Random bits of a reply-address token: more than the 128 the issue asks,
+/// and short enough that `reply+{token}` fits SMTP's 64-character local part.
+const REPLY_TOKEN_BYTES: usize = 20;
+
+/// A fresh token for a reply address (`reply+{token}@{INBOUND_DOMAIN}`): 160
+/// random bits, lower-case hex (mail systems may fold case). Only its
+/// [`token_hash`] is stored.
+pub fn new_reply_token() -> String {
+    let mut bytes = [0u8; REPLY_TOKEN_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A reply token has exactly the shape [`new_reply_token`] makes.
+pub fn is_well_formed_reply_token(token: &str) -> bool {
+    token.len() == REPLY_TOKEN_BYTES * 2 && token.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// What we store for a link token.
 pub fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
@@ -97,6 +115,16 @@ mod tests {
         assert_ne!(a, b);
         assert!(!is_well_formed_token("abc"));
         assert!(!is_well_formed_token(&a.to_uppercase()));
+    }
+
+    #[test]
+    fn reply_tokens_are_160_bit_hex_and_fit_a_local_part() {
+        let (a, b) = (new_reply_token(), new_reply_token());
+        assert_ne!(a, b);
+        assert!(is_well_formed_reply_token(&a));
+        assert!(format!("reply+{a}").len() <= 64);
+        assert!(!is_well_formed_reply_token(&a.to_uppercase()));
+        assert!(!is_well_formed_reply_token(&new_link_token()));
     }
 
     #[test]

@@ -227,6 +227,10 @@ pub struct Ticket {
     pub updated_at: i64,
     pub resolution: Option<Resolution>,
     pub rating: Option<Rating>,
+    /// Opened by a mail whose sender asks for no automatic answers
+    /// (`X-Auto-Response-Suppress`): the worker sends it no confirmation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_auto_reply: bool,
 }
 
 #[cfg(test)]

@@ -20,6 +20,42 @@ pub enum TokenPurpose {
     Access,
     /// The same, opening one ticket first (the link in every customer email; 14 days).
     TicketLink,
+    /// A reply address (`reply+{token}@`): one ticket and the one recipient
+    /// the email went to, whose answer by email it accepts.
+    MailReply,
+}
+
+/// How long a reply address takes answers (after it, a reply from the
+/// ticket's customer still threads by its subject).
+pub const REPLY_ADDRESS_TTL_SECS: i64 = 90 * 24 * 3600;
+
+/// Who an email with a reply address went to: only their answer is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyRecipient {
+    /// The ticket's customer.
+    Customer,
+    /// The agent with this id.
+    Agent(String),
+}
+
+impl ReplyRecipient {
+    const CUSTOMER: &'static str = "customer";
+    const AGENT_PREFIX: &'static str = "agent:";
+
+    fn encode(&self) -> String {
+        match self {
+            Self::Customer => Self::CUSTOMER.to_owned(),
+            Self::Agent(id) => format!("{}{id}", Self::AGENT_PREFIX),
+        }
+    }
+
+    fn decode(raw: &str) -> Option<Self> {
+        match raw.strip_prefix(Self::AGENT_PREFIX) {
+            Some(id) if !id.is_empty() => Some(Self::Agent(id.to_owned())),
+            Some(_) => None,
+            None => (raw == Self::CUSTOMER).then_some(Self::Customer),
+        }
+    }
 }
 
 /// A stored link token (its hash is the key).
@@ -78,6 +114,28 @@ impl LinkToken {
         }
     }
 
+    /// The reply address of an email about `reference` to `recipient`, issued at `now`.
+    pub fn mail_reply(workspace: WorkspaceSlug, reference: TicketRef, recipient: &ReplyRecipient, now: i64) -> Self {
+        Self {
+            purpose: TokenPurpose::MailReply,
+            workspace,
+            reference: Some(reference),
+            subject_id: recipient.encode(),
+            contact_id: None,
+            expires_at: now + REPLY_ADDRESS_TTL_SECS,
+            used_at: None,
+        }
+    }
+
+    /// The ticket and recipient of a reply address, while it takes answers at
+    /// `now` (any number of them: a conversation has many replies).
+    pub fn reply_target(&self, now: i64) -> Option<(&WorkspaceSlug, TicketRef, ReplyRecipient)> {
+        if self.purpose != TokenPurpose::MailReply || link_expired(self.expires_at, now) {
+            return None;
+        }
+        Some((&self.workspace, self.reference?, ReplyRecipient::decode(&self.subject_id)?))
+    }
+
     /// Whether this token opens a `purpose` link of `workspace` at `now`: a
     /// token of another kind or workspace opens nothing, like an expired one.
     pub fn opens(&self, purpose: TokenPurpose, workspace: &WorkspaceSlug, now: i64) -> bool {
@@ -123,6 +181,23 @@ mod tests {
         assert_eq!(link.expires_at, 1_000 + TICKET_LINK_TTL_SECS);
         assert_eq!(link.reference, TicketRef::from_number(7));
         assert_eq!(link.opens_tickets_of(&demo(), 1_000 + TICKET_LINK_TTL_SECS - 1), Some("c1"));
+    }
+
+    #[test]
+    fn a_reply_address_names_its_ticket_and_recipient_until_it_expires() {
+        let reference = TicketRef::from_number(3).unwrap();
+        for recipient in [ReplyRecipient::Customer, ReplyRecipient::Agent("a1".into())] {
+            let token = LinkToken::mail_reply(demo(), reference, &recipient, 1_000);
+            let target = token.reply_target(1_000 + REPLY_ADDRESS_TTL_SECS - 1).unwrap();
+            assert_eq!((target.0, target.1, target.2), (&demo(), reference, recipient));
+            assert!(token.reply_target(1_000 + REPLY_ADDRESS_TTL_SECS).is_none());
+            assert_eq!(token.opens_tickets_of(&demo(), 1_000), None, "a reply address opens no page");
+        }
+        let survey = LinkToken::survey(demo(), reference, "customer", 1_000);
+        assert!(survey.reply_target(1_000).is_none(), "only reply tokens take replies");
+        let mut odd = LinkToken::mail_reply(demo(), reference, &ReplyRecipient::Customer, 1_000);
+        odd.subject_id = "agent:".into();
+        assert!(odd.reply_target(1_000).is_none());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::aws::AwsError;
 use crate::domain::events::BadEvent;
 use crate::domain::secrets::{new_link_token, token_hash};
 use crate::domain::{
-    Agent, Author, Comment, EventKind, InboxItem, LinkToken, PortalEvent, Ticket, Visibility, Workspace,
+    Agent, Author, Comment, EventKind, InboxItem, LinkToken, PortalEvent, ReplyRecipient, Ticket, Visibility, Workspace,
 };
 use crate::mail::{self, Mailer};
 use crate::store::Claim;
@@ -163,10 +163,15 @@ impl Portal {
         let workspace = self.event_workspace(event).await?;
         let brand = self.brand(&workspace);
         let confirm = async {
+            if ticket.no_auto_reply {
+                return Ok(());
+            }
             let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
             self.once(event, "confirmation_email", || async {
                 let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)
-                    .with_ticket_link(self.new_ticket_link(&ticket).await?);
+                    .with_ticket_link(self.new_ticket_link(&ticket).await?)
+                    .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
+                    .with_thread(self.thread_of(&ticket));
                 mailer.send(&email, &brand).await
             })
             .await
@@ -200,8 +205,13 @@ impl Portal {
             read: false,
         };
         self.store.add_inbox_item(&event.workspace, &item).await?;
-        let email = mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking);
-        self.once(event, "agent_email", || mailer.send(&email, brand)).await
+        self.once(event, "agent_email", || async {
+            let email = mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking)
+                .with_reply_to(self.reply_address(ticket, ReplyRecipient::Agent(agent.id.clone())).await?)
+                .with_thread(self.thread_of(ticket));
+            mailer.send(&email, brand).await
+        })
+        .await
     }
 
     /// The ticket's agent: the one it has, or the next available one by
@@ -283,7 +293,9 @@ impl Portal {
         let brand = self.brand(&workspace);
         self.once(event, "customer_email", || async {
             let email = mail::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking)
-                .with_ticket_link(self.new_ticket_link(&ticket).await?);
+                .with_ticket_link(self.new_ticket_link(&ticket).await?)
+                .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
+                .with_thread(self.thread_of(&ticket));
             mailer.send(&email, &brand).await
         })
         .await?;
@@ -314,7 +326,9 @@ impl Portal {
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = self.links.survey_url(&event.workspace, &token);
             let email = mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url)
-                .with_ticket_link(self.new_ticket_link(&ticket).await?);
+                .with_ticket_link(self.new_ticket_link(&ticket).await?)
+                .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
+                .with_thread(self.thread_of(&ticket));
             let brand = self.brand(&workspace);
             mailer.send(&email, &brand).await
         })

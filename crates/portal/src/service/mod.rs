@@ -8,6 +8,7 @@ use crate::domain::time::Clock;
 use crate::domain::{Workspace, WorkspaceSlug};
 use crate::links::Links;
 use crate::mail::Mailer;
+use crate::mailbox::Mailbox;
 use crate::queue::EventQueue;
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
@@ -18,6 +19,8 @@ mod agent;
 mod conversation;
 mod csat;
 mod events;
+mod inbound;
+mod inbound_reply;
 mod outbox;
 mod report;
 mod retry;
@@ -29,6 +32,7 @@ pub use agent::AgentActionError;
 pub use conversation::{LookupError, ReplyError, ReplyReceipt};
 pub use csat::{Survey, SurveyError};
 pub use events::{Outcome, WorkError};
+pub use inbound::{Dropped, InboundError, Received, ReceivedEmail};
 pub use outbox::Sweep;
 pub use report::{CsatReport, RecentComment};
 pub use retry::Contended;
@@ -47,6 +51,8 @@ pub struct Portal {
     queue: EventQueue,
     /// Only with `MAIL_FROM` configured (the worker's): the HTTP functions send no mail.
     mailer: Option<Mailer>,
+    /// Only with `INBOUND_BUCKET` and an S3 client (the inbound function's).
+    mailbox: Option<Mailbox>,
     clock: Clock,
     links: Links,
 }
@@ -65,6 +71,7 @@ impl Portal {
                 .with_clock(clock.clone()),
             queue: EventQueue::new(clients.sqs, &config.queue_url),
             mailer: config.mail_from.as_ref().zip(clients.ses).map(|(from, ses)| Mailer::new(ses, from)),
+            mailbox: config.inbound_bucket.as_ref().zip(clients.s3).map(|(bucket, s3)| Mailbox::new(s3, bucket)),
             links: Links::new(&config.base_url),
             config,
             clock,

@@ -112,7 +112,7 @@ impl Portal {
             return self.replay(slug, &fingerprint, earlier).await;
         }
         let (workspace, reference) = self.store.take_ticket_number(slug).await?.ok_or(SubmitError::UnknownWorkspace)?;
-        let ticket = new_ticket_record(&workspace, reference, new, self.clock.now_unix());
+        let ticket = new_ticket_record(&workspace, reference, new, Channel::Portal, self.clock.now_unix());
         let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), reference, &ticket.id);
         let idempotency = idempotency_key.map(|k| (k.as_str(), fingerprint.as_str()));
         let (written, ()) = tokio::join!(self.store.create_ticket(&ticket, idempotency, &event), self.announce(&event));
@@ -158,8 +158,14 @@ impl Portal {
     }
 }
 
-/// A new ticket as the spec defines it: Open, Medium, Portal.
-fn new_ticket_record(workspace: &Workspace, reference: TicketRef, new: NewTicket, now: i64) -> Ticket {
+/// A new ticket as the spec defines it: Open, Medium, from `channel`.
+pub(super) fn new_ticket_record(
+    workspace: &Workspace,
+    reference: TicketRef,
+    new: NewTicket,
+    channel: Channel,
+    now: i64,
+) -> Ticket {
     let email_normalized = new.email.normalized();
     Ticket {
         id: Ulid::new().to_string(),
@@ -174,12 +180,13 @@ fn new_ticket_record(workspace: &Workspace, reference: TicketRef, new: NewTicket
         ticket_type: new.ticket_type,
         status: Status::Open,
         priority: Priority::Medium,
-        channel: Channel::Portal,
+        channel,
         assignee: None,
         assignee_name: None,
         created_at: now,
         updated_at: now,
         resolution: None,
         rating: None,
+        no_auto_reply: false,
     }
 }

@@ -86,6 +86,7 @@ fn show(portal: &Portal, out: &mut dyn Write, json: bool, ws: &Workspace) -> Res
         accent: ws.accent_hex().to_owned(),
         auto_assign: ws.auto_assign,
         custom_accent: ws.accent.is_some(),
+        inbound_address: portal.inbound_address(&ws.slug),
         logo_url: ws.logo.as_ref().map(|logo| links.logo_url(&ws.slug, &logo.version)),
         name: ws.name.clone(),
         portal_url: links.submit_url(&ws.slug),
@@ -112,7 +113,7 @@ fn show(portal: &Portal, out: &mut dyn Write, json: bool, ws: &Workspace) -> Res
         };
         format!(
             "{} ({})\nAuto-assignment: {}\nTracking:        {}\nAccent colour:   {accent}\nLogo:            {logo}\nWidget allowed on: {origins}\n\
-             Widget script tag (paste into your site's HTML):\n  {}\nPortal link to share: {}\n",
+             Widget script tag (paste into your site's HTML):\n  {}\nPortal link to share: {}\nEmail address:   {}\n",
             ws.name,
             ws.slug,
             if ws.auto_assign { "on" } else { "off" },
@@ -122,6 +123,7 @@ fn show(portal: &Portal, out: &mut dyn Write, json: bool, ws: &Workspace) -> Res
             },
             value.widget_script_tag,
             value.portal_url,
+            value.inbound_address.as_deref().unwrap_or("none (set INBOUND_DOMAIN to receive email)"),
         )
     })
 }
