@@ -1,14 +1,12 @@
 //! Bursts, retries and failing dependencies: nothing lost, nothing twice.
 //! Loopback only, bounded in count and time.
 
-mod support;
-
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
+use crate::support::*;
 use devserver::proxy::Fault;
 use serde_json::{json, Value};
-use support::*;
 
 fn confirmations(stack: &Stack) -> Vec<String> {
     stack

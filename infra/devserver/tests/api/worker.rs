@@ -1,11 +1,10 @@
 //! The assign-worker against the emulator: assignment, notifications, emails,
 //! exactly once under redelivery, partial batch failures, poison messages.
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::*;
 use aws_lambda_events::event::sqs::SqsEvent;
 use devserver::proxy::Fault;
 use devserver::sqs_trigger::sqs_event;
@@ -13,7 +12,6 @@ use portal::domain::client::ClientAddress;
 use portal::domain::{Agent, MessageBody, Status, Visibility, Workspace};
 use portal::worker::{Outcome, WorkError};
 use serde_json::json;
-use support::*;
 
 async fn submit(stack: &Stack, ip: u32, email: &str, subject: &str) -> u16 {
     let body = json!({"name": "Ann Lee", "email": email, "subject": subject, "description": "SECRET-DESCRIPTION"});
