@@ -69,6 +69,7 @@ pub struct FaultProxy {
     rule: Arc<Mutex<Option<Rule>>>,
     delay: Arc<Mutex<Option<DelayRule>>>,
     message: Arc<Mutex<Option<String>>>,
+    upstream: httpc::Pool,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -85,6 +86,7 @@ impl FaultProxy {
             rule: Arc::default(),
             delay: Arc::default(),
             message: Arc::default(),
+            upstream: httpc::Pool::new(upstream),
         };
         let serving = proxy.clone();
         tokio::spawn(async move {
@@ -93,7 +95,7 @@ impl FaultProxy {
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
                         let proxy = proxy.clone();
-                        async move { Ok::<_, Infallible>(proxy.handle(req, upstream).await) }
+                        async move { Ok::<_, Infallible>(proxy.handle(req).await) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -157,7 +159,7 @@ impl FaultProxy {
             .collect()
     }
 
-    async fn handle(&self, req: hyper::Request<Incoming>, upstream: SocketAddr) -> hyper::Response<Full<Bytes>> {
+    async fn handle(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let method = req.method().as_str().to_owned();
         let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
         let headers: Vec<(String, String)> = req
@@ -198,7 +200,7 @@ impl FaultProxy {
             }
             None => {
                 let borrowed: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-                match httpc::send(upstream, None, &call.method, &call.path, &borrowed, &call.body).await {
+                match self.upstream.send(&call.method, &call.path, &borrowed, &call.body).await {
                     Ok(upstream_response) => {
                         let mut response = hyper::Response::new(Full::new(Bytes::from(upstream_response.body)));
                         *response.status_mut() = http::StatusCode::from_u16(upstream_response.status)
