@@ -11,6 +11,7 @@ mod cli;
 mod conversation;
 mod cross_site;
 mod csat;
+mod emulator;
 mod events;
 mod hostile;
 mod limits;
