@@ -29,6 +29,8 @@ const TRACK = '/portal/demo/tickets/TKT-0001';
 const CUSTOMER = { name: 'Ada Lovelace', email: 'ada@example.com' };
 // A hung page fails its test instead of stalling the whole run.
 const LIMIT = { timeout: 60_000 };
+// Seeding 55 comments runs portalctl 55 times, one after another (their order matters).
+const SEEDING_LIMIT = { timeout: 240_000 };
 
 let browser;
 let profileDir;
@@ -481,7 +483,7 @@ test('pages work with JavaScript turned off', LIMIT, async (t) => {
   }
 });
 
-test('"Older messages" pages back through a long conversation with JavaScript off', LIMIT, async (t) => {
+test('"Older messages" pages back through a long conversation with JavaScript off', SEEDING_LIMIT, async (t) => {
   const { context, page } = await openPage({ javaScriptEnabled: false });
   try {
     await go(page, FORM);

@@ -16,7 +16,7 @@ use crate::domain::{
     Agent, Author, Comment, EventKind, InboxItem, MessageBody, PortalEvent, Resolution, Status, Ticket, TicketRef,
     Visibility, WorkspaceSlug,
 };
-use crate::store::{StatusChange, TicketWriteError};
+use crate::store::{CommentWrite, StatusChange, TicketWriteError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentActionError {
@@ -158,7 +158,16 @@ impl Portal {
         until_fresh(move || async move {
             let ticket = self.current_ticket(slug, reference).await?;
             let keep = StatusChange { expected: ticket.status, next: ticket.status, resolution: None };
-            attempt(self.store.add_comment(slug, reference, comment_ref, &keep, None, None, event_ref).await)
+            attempt(
+                self.store
+                    .add_comment(
+                        slug,
+                        reference,
+                        comment_ref,
+                        CommentWrite { event: event_ref, ..CommentWrite::new(&keep) },
+                    )
+                    .await,
+            )
         })
         .await?;
         if let Some(event) = &event {

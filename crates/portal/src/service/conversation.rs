@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::ratelimit::{Limit, OverLimit, Subject};
 use crate::store::{
-    reply_idempotency_scope, CustomerReply, IdempotencyRecord, StatusChange, TicketWriteError, TypedEmail,
+    reply_idempotency_scope, CommentWrite, CustomerReply, IdempotencyRecord, StatusChange, TicketWriteError, TypedEmail,
 };
 
 /// Why a customer cannot see a ticket. `NotFound` covers an unknown workspace,
@@ -231,7 +231,12 @@ impl Portal {
             ];
             let customer = CustomerReply { charges: &charges, max_messages: MAX_CUSTOMER_MESSAGES };
             let (written, ()) = tokio::join!(
-                self.store.add_comment(slug, reference, &comment, &change, idempotency, Some(customer), Some(event_ref)),
+                self.store.add_comment(slug, reference, &comment, CommentWrite {
+                    idempotency,
+                    customer: Some(customer),
+                    event: Some(event_ref),
+                    ..CommentWrite::new(&change)
+                }),
                 self.announce(event_ref)
             );
             match written {

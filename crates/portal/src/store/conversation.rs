@@ -27,6 +27,26 @@ pub struct CustomerReply<'a> {
     pub max_messages: u32,
 }
 
+/// What a new comment's transaction writes besides the comment: the ticket's
+/// status move, and what the caller adds to it.
+#[derive(Debug, Clone, Copy)]
+pub struct CommentWrite<'a> {
+    pub change: &'a StatusChange,
+    /// `(key, fingerprint)` of the request's idempotency key.
+    pub idempotency: Option<(&'a str, &'a str)>,
+    /// Set for a customer's reply.
+    pub customer: Option<CustomerReply<'a>>,
+    /// The event the comment announces (an internal note announces none).
+    pub event: Option<&'a PortalEvent>,
+}
+
+impl<'a> CommentWrite<'a> {
+    /// A comment that only keeps or moves the status.
+    pub fn new(change: &'a StatusChange) -> Self {
+        Self { change, idempotency: None, customer: None, event: None }
+    }
+}
+
 /// The parts of a new comment's transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CommentPart {
@@ -177,11 +197,9 @@ impl Store {
         slug: &WorkspaceSlug,
         reference: TicketRef,
         comment: &Comment,
-        change: &StatusChange,
-        idempotency: Option<(&str, &str)>,
-        customer: Option<CustomerReply<'_>>,
-        event: Option<&PortalEvent>,
+        write: CommentWrite<'_>,
     ) -> Result<(), TicketWriteError> {
+        let CommentWrite { change, idempotency, customer, event } = write;
         let now = self.clock.now_unix();
         let pk = ticket_pk(slug, reference);
         let put_comment = Put::builder()

@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
 use crate::domain::time::Clock;
-pub use conversation::CustomerReply;
+pub use conversation::{CommentWrite, CustomerReply};
 use dynamo::s;
 pub use dynamo::Item;
 pub use idempotency::{reply_idempotency_scope, IdempotencyRecord, IDEMPOTENCY_TTL_SECS};

@@ -81,7 +81,7 @@ impl Store {
     }
 
     /// Puts an item whose key must be new (keys here are random or ULIDs).
-    async fn put_new(&self, operation: &'static str, item: Item) -> Result<(), AwsError> {
+    pub(super) async fn put_new(&self, operation: &'static str, item: Item) -> Result<(), AwsError> {
         self.client
             .put_item()
             .table_name(&self.table)

@@ -22,16 +22,7 @@ impl Store {
     pub async fn put_link_token(&self, token_hash: &str, token: &LinkToken) -> Result<(), AwsError> {
         let mut item = to_item(token, token_pk(token_hash), TOKEN_SK.into())?;
         item.insert(EXPIRES_AT.into(), n(token.expires_at));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("PutItem token", e))?;
-        Ok(())
+        self.put_new("PutItem token", item).await
     }
 
     /// The token stored under `token_hash`, expired or not (callers check).

@@ -10,7 +10,7 @@ use portal::domain::secrets::{new_link_token, token_hash};
 use portal::domain::time::now_unix;
 use portal::domain::{Author, Comment, LinkToken, MessageBody, Status, Visibility};
 use portal::store::keys::contact_id;
-use portal::store::StatusChange;
+use portal::store::{CommentWrite, StatusChange};
 use serde_json::{json, Value};
 
 const PUBLIC: usize = 120;
@@ -37,7 +37,7 @@ async fn long_ticket(stack: &Stack) {
         for (body, visibility) in texts {
             let id = ids.generate().unwrap().to_string();
             let comment = Comment { id, author: author.clone(), body, visibility, created_at: now_unix() };
-            stack.store.add_comment(&demo(), tkt(1), &comment, &keep, None, None, None).await.unwrap();
+            stack.store.add_comment(&demo(), tkt(1), &comment, CommentWrite::new(&keep)).await.unwrap();
         }
     }
 }
