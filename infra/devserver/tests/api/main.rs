@@ -14,6 +14,7 @@ mod csat;
 mod emulator;
 mod events;
 mod hostile;
+mod iam;
 mod limits;
 mod logs;
 mod outbox;
