@@ -193,7 +193,7 @@ async fn a_failing_ses_call_retries_only_the_failed_message() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    stack.deliver_when_visible().await;
     stack.drain().await;
     assert_eq!(stack.emails_to("bad@example.com").len(), 1);
     assert_eq!(stack.emails_to("good@example.com").len(), 1, "no duplicate for the message that had succeeded");

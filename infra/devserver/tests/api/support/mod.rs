@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::retry::RetryPartition;
 
 use devserver::httpc::{self, HttpResponse};
 use devserver::proxy::{FaultProxy, SentEmail};
@@ -62,7 +63,10 @@ pub fn emulator_endpoint() -> String {
 /// SDK clients for `endpoint`: the SDK's standard retries with as many attempts
 /// as everywhere else (`AWS_MAX_ATTEMPTS`), but backing off at most a second
 /// instead of 20, so that tests failing calls on purpose (SES down, throttling)
-/// do not sit out minutes of backoff.
+/// do not sit out minutes of backoff. Each call gets retry token buckets of its
+/// own, as each Lambda process has: the SDK shares one bucket per service
+/// across the process, and in one test binary a test that fails calls on
+/// purpose would use up the retries of every other test.
 pub async fn clients_for(endpoint: &str) -> AwsClients {
     let sdk = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
     let retry = sdk
@@ -72,10 +76,14 @@ pub async fn clients_for(endpoint: &str) -> AwsClients {
         .with_initial_backoff(Duration::from_millis(20))
         .with_max_backoff(Duration::from_secs(1));
     let sdk = sdk.into_builder().retry_config(retry).build();
+    let own = |service: &'static str| RetryPartition::custom(service).build();
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk).retry_partition(own("dynamodb")).build();
+    let sqs = aws_sdk_sqs::config::Builder::from(&sdk).retry_partition(own("sqs")).build();
+    let ses = aws_sdk_sesv2::config::Builder::from(&sdk).retry_partition(own("sesv2")).build();
     AwsClients {
-        dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-        sqs: aws_sdk_sqs::Client::new(&sdk),
-        ses: Some(aws_sdk_sesv2::Client::new(&sdk)),
+        dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
+        sqs: aws_sdk_sqs::Client::from_conf(sqs),
+        ses: Some(aws_sdk_sesv2::Client::from_conf(ses)),
     }
 }
 
@@ -222,6 +230,14 @@ impl Stack {
         let worker = self.worker();
         let queue = &self.provisioned.queue_url;
         while devserver::sqs_trigger::deliver_once(&worker, &self.clients.sqs, queue, 0).await.unwrap() > 0 {}
+    }
+
+    /// One delivery to the worker as soon as messages are visible: a long poll,
+    /// so records that failed come back the moment the stack's visibility
+    /// timeout ends, with no sleep. How many records it delivered.
+    pub async fn deliver_when_visible(&self) -> usize {
+        let (worker, queue) = (self.worker(), &self.provisioned.queue_url);
+        devserver::sqs_trigger::deliver_once(&worker, &self.clients.sqs, queue, 10).await.unwrap()
     }
 
     /// Runs `pollers` workers (like Lambda scaling out) until `done` holds, or panics after `limit`.
