@@ -4,6 +4,8 @@
 #
 #   FUZZ_SECONDS=60 infra/fuzz.sh          # all targets, about FUZZ_SECONDS in all
 #   FUZZ_SECONDS=600 infra/fuzz.sh form    # one target for longer
+#   FUZZ_STEP=build infra/fuzz.sh          # only build the targets (make test
+#                                          # builds them beside cargo test)
 #
 # Works on stable Rust: libFuzzer needs only the SanitizerCoverage flags below,
 # which are stable rustc flags (no sanitizer, so no -Z and no nightly); the
@@ -51,6 +53,10 @@ bin_args=()
 for t in "${targets[@]}"; do bin_args+=(--bin "$t"); done
 cargo build --manifest-path fuzz/Cargo.toml --target-dir fuzz/target --release "${bin_args[@]}"
 build_secs=$((SECONDS - started))
+if [ "${FUZZ_STEP:-all}" = build ]; then
+  echo "fuzz: targets built in ${build_secs}s"
+  exit 0
+fi
 
 # Longest input: an over-long description or comment (5,000 characters) must be reachable.
 max_len=12288

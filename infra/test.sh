@@ -21,28 +21,70 @@ summary() {
 }
 trap summary EXIT
 
-infra/emulator.sh install
-end_phase "install emulator"
-echo "== building the workspace and its tests"
+# Tools from PyPI download while the workspace builds.
+mkdir -p target/test-logs
+logs=target/test-logs
+echo "== installing the emulator and the Lambda tools (log: $logs/install.log), building the workspace and its tests"
+(infra/emulator.sh install && infra/lambda-tools.sh) >"$logs/install.log" 2>&1 &
+install_pid=$!
 cargo build --workspace --all-targets
 end_phase "build"
+wait "$install_pid" || { tail -n 30 "$logs/install.log"; exit 1; }
+end_phase "install tools (rest)"
 
-mkdir -p target
-moto_port="$(free_port)"
-moto_pid="$(infra/emulator.sh start "$moto_port" target/moto-test.log)"
-trap 'kill "$moto_pid" 2>/dev/null || true; summary' EXIT
-export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
+# moto takes DynamoDB requests one at a time on one core: the tests spread their
+# stacks over one emulator per core (tests/api/support reads PORTAL_TEST_EMULATORS).
+emulator_pids=()
+emulators=()
+for i in $(seq 1 "${TEST_EMULATORS:-$(nproc)}"); do
+  moto_port="$(free_port)"
+  emulator_pids+=("$(infra/emulator.sh start "$moto_port" "target/moto-test-$i.log")")
+  emulators+=("http://127.0.0.1:$moto_port")
+done
+background_pid=""
+stop_all() {
+  kill "${emulator_pids[@]}" 2>/dev/null || true
+  [ -z "$background_pid" ] || kill -- "-$background_pid" 2>/dev/null || true
+  summary
+}
+trap stop_all EXIT
+export AWS_ENDPOINT_URL="${emulators[0]}"
+PORTAL_TEST_EMULATORS="$(IFS=,; echo "${emulators[*]}")"
+export PORTAL_TEST_EMULATORS
+
+# The release builds (Lambda binaries, fuzz targets) need no emulator: they run at
+# low priority beside cargo test, which mostly waits on the emulators.
+echo "== building the Lambda binaries and the fuzz targets beside cargo test (log: $logs/release-builds.log)"
+set -m
+(
+  nice -n 10 bash infra/lambda-check.sh build && FUZZ_STEP=build nice -n 10 bash infra/fuzz.sh
+) >"$logs/release-builds.log" 2>&1 &
+background_pid=$!
+set +m
 
 echo "== cargo test (unit, handler and emulator integration tests)"
-cargo test --workspace --all-targets --no-fail-fast
+# The integration tests mostly wait on the emulators: more of them at once than cores.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}"
+test_status=0
+cargo test --workspace --all-targets --no-fail-fast || test_status=$?
 end_phase "cargo test"
+build_status=0
+wait "$background_pid" || build_status=$?
+background_pid=""
+end_phase "release builds (rest)"
+if [ "$build_status" -ne 0 ]; then
+  tail -n 40 "$logs/release-builds.log"
+  echo "== the release builds failed (log: $logs/release-builds.log)"
+  exit 1
+fi
+[ "$test_status" -eq 0 ] || exit "$test_status"
 
-# The release Lambda binaries (lambda-check), then suites that drive a running local stack
-# (each starts its own with infra/run.sh on free ports).
-for suite in infra/lambda-check.sh infra/api-test.sh infra/browser-test.sh infra/fuzz.sh; do
-  if [ -f "$suite" ]; then
-    echo "== $suite"
-    bash "$suite"
-    end_phase "$suite"
-  fi
+# Suites that drive the release binaries or a running local stack (each starts its
+# own, with infra/run.sh on free ports).
+bash infra/lambda-check.sh smoke
+end_phase "lambda-check smoke"
+for suite in infra/api-test.sh infra/browser-test.sh infra/fuzz.sh; do
+  echo "== $suite"
+  bash "$suite"
+  end_phase "$suite"
 done

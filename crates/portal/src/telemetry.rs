@@ -1,5 +1,5 @@
 //! Structured logs. Never log an email address, an IP address or a token:
-//! `infra/devserver/tests/logs.rs` runs every flow and greps the output.
+//! `infra/devserver/tests/api/logs.rs` runs every flow and greps the output.
 
 use tracing_subscriber::fmt::MakeWriter;
 

@@ -7,6 +7,19 @@ use std::net::IpAddr;
 use base64::Engine;
 use portal::web::routes::{Params, Route};
 use serde_json::{json, Map, Value};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+/// `requestContext.time` as API Gateway writes it: `25/Nov/2026:16:00:00 +0000`.
+const REQUEST_TIME: &[BorrowedFormatItem<'_>] = format_description!(
+    "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+);
+
+fn request_time(at: OffsetDateTime) -> String {
+    // Only a year past 9999 could fail to format.
+    at.format(REQUEST_TIME).unwrap_or_default()
+}
 
 /// What the dev server read off the socket.
 pub struct RawRequest<'a> {
@@ -49,8 +62,8 @@ pub fn event(raw: &RawRequest<'_>, route: &Route, params: &Params) -> Value {
     let route_key = format!("{} {}", route.method, route.path);
     let user_agent = headers.get("user-agent").cloned().unwrap_or(Value::String(String::new()));
     let host = headers.get("host").cloned().unwrap_or(Value::String("127.0.0.1".into()));
-    let now_ms =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let now = OffsetDateTime::now_utc();
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as u64;
     let mut event = json!({
         "version": "2.0",
         "routeKey": route_key,
@@ -73,7 +86,7 @@ pub fn event(raw: &RawRequest<'_>, route: &Route, params: &Params) -> Value {
             "requestId": ulid::Ulid::new().to_string(),
             "routeKey": route_key,
             "stage": "$default",
-            "time": portal::domain::time::rfc3339((now_ms / 1000) as i64),
+            "time": request_time(now),
             "timeEpoch": now_ms,
         },
         "isBase64Encoded": !raw.body.is_empty(),
@@ -90,4 +103,28 @@ pub fn event(raw: &RawRequest<'_>, route: &Route, params: &Params) -> Value {
 /// The request the function sees for `event`.
 pub fn lambda_request(event: &Value) -> Result<lambda_http::Request, String> {
     lambda_http::request::from_str(&event.to_string()).map_err(|e| format!("not an API Gateway event: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_time_is_written_as_api_gateway_writes_it() {
+        let at = OffsetDateTime::from_unix_timestamp(1_795_622_400).unwrap();
+        assert_eq!(request_time(at), "25/Nov/2026:16:00:00 +0000");
+        let early = OffsetDateTime::from_unix_timestamp(1_772_766_245).unwrap();
+        assert_eq!(request_time(early), "06/Mar/2026:03:04:05 +0000");
+    }
+
+    #[test]
+    fn the_sample_events_use_the_same_format() {
+        for (name, _) in crate::samples::HTTP_SAMPLES {
+            let sample = crate::samples::load(name).unwrap();
+            let context = &sample["requestContext"];
+            let epoch_ms = context["timeEpoch"].as_i64().unwrap();
+            let at = OffsetDateTime::from_unix_timestamp(epoch_ms / 1000).unwrap();
+            assert_eq!(context["time"].as_str(), Some(request_time(at).as_str()), "{name}");
+        }
+    }
 }

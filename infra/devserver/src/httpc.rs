@@ -1,9 +1,15 @@
-//! A small HTTP/1.1 client over a plain socket, for the dev mailbox (reading
-//! the emulator) and for tests that must choose their source address.
+//! HTTP/1.1 requests through hyper's client: one request over a socket we
+//! bind ourselves (tests send from a chosen source address: 127.0.x.y acts as
+//! a different client; the dev mailbox reads the emulator), or pooled
+//! keep-alive requests to one server (the fault proxy to the emulator).
 
 use std::net::{IpAddr, SocketAddr};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpSocket;
 
 #[derive(Debug, Clone)]
@@ -23,6 +29,8 @@ impl HttpResponse {
 }
 
 /// Sends one request (`Connection: close`) from `source` (any port) to `target`.
+/// Header values may hold any bytes HTTP allows, non-ASCII included (tests send
+/// such headers on purpose); `Host` is `target` unless `headers` name one.
 pub async fn send(
     target: SocketAddr,
     source: Option<IpAddr>,
@@ -31,52 +39,82 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<HttpResponse> {
+    let request = request(target, path, method, headers, body, false)?;
     let socket = if target.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     if let Some(ip) = source {
         socket.bind(SocketAddr::new(ip, 0))?;
     }
-    let mut stream = socket.connect(target).await?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let stream = socket.connect(target).await?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(broken)?;
+    // The connection does the I/O; it ends when the server closes after answering.
+    tokio::spawn(connection);
+    read(sender.send_request(request).await.map_err(broken)?).await
+}
+
+/// Keep-alive connections to one server, reused across requests: the fault
+/// proxy forwards every AWS call of a test to the emulator this way.
+#[derive(Clone)]
+pub struct Pool {
+    target: SocketAddr,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Pool {
+    pub fn new(target: SocketAddr) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Self { target, client: Client::builder(TokioExecutor::new()).build(connector) }
+    }
+
+    /// Sends one request, as [`send`] does, over a pooled connection.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<HttpResponse> {
+        let request = request(self.target, &format!("http://{}{path}", self.target), method, headers, body, true)?;
+        read(self.client.request(request).await.map_err(std::io::Error::other)?).await
+    }
+}
+
+fn request(
+    target: SocketAddr,
+    uri: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    keep_alive: bool,
+) -> std::io::Result<http::Request<Full<Bytes>>> {
+    let mut request = http::Request::builder().method(method).uri(uri);
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        request = request.header(http::header::HOST, target.to_string());
+    }
+    if !keep_alive {
+        request = request.header(http::header::CONNECTION, "close");
+    }
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        request = request.header(*name, http::HeaderValue::from_bytes(value.as_bytes()).map_err(invalid_input)?);
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    parse(&raw).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response"))
+    request.body(Full::new(Bytes::copy_from_slice(body))).map_err(invalid_input)
 }
 
-fn parse(raw: &[u8]) -> Option<HttpResponse> {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..split]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> =
-        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        body = dechunk(&body)?;
-    }
-    Some(HttpResponse { status, headers, body })
+async fn read(response: http::Response<Incoming>) -> std::io::Result<HttpResponse> {
+    let (parts, incoming) = response.into_parts();
+    let body = incoming.collect().await.map_err(broken)?.to_bytes().to_vec();
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect();
+    Ok(HttpResponse { status: parts.status.as_u16(), headers, body })
 }
 
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = raw.windows(2).position(|w| w == b"\r\n")?;
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).ok()?.split(';').next()?.trim(), 16).ok()?;
-        raw = &raw[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(raw.get(..size)?);
-        raw = raw.get(size + 2..)?;
-    }
+fn invalid_input(err: impl std::error::Error + Send + Sync + 'static) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, err)
+}
+
+fn broken(err: hyper::Error) -> std::io::Error {
+    std::io::Error::other(err)
 }

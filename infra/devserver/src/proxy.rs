@@ -79,6 +79,7 @@ pub struct FaultProxy {
     message: Arc<Mutex<Option<String>>>,
     /// Keep only SendEmail calls (the long-running local stack's recorder).
     mail_only: bool,
+    upstream: httpc::Pool,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -107,6 +108,7 @@ impl FaultProxy {
             delay: Arc::default(),
             message: Arc::default(),
             mail_only,
+            upstream: httpc::Pool::new(upstream),
         };
         let serving = proxy.clone();
         tokio::spawn(async move {
@@ -115,7 +117,7 @@ impl FaultProxy {
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
                         let proxy = proxy.clone();
-                        async move { Ok::<_, Infallible>(proxy.handle(req, upstream).await) }
+                        async move { Ok::<_, Infallible>(proxy.handle(req).await) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -195,7 +197,7 @@ impl FaultProxy {
             .collect()
     }
 
-    async fn handle(&self, req: hyper::Request<Incoming>, upstream: SocketAddr) -> hyper::Response<Full<Bytes>> {
+    async fn handle(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let method = req.method().as_str().to_owned();
         let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
         let headers: Vec<(String, String)> = req
@@ -237,7 +239,7 @@ impl FaultProxy {
             }
             None => {
                 let borrowed: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-                match httpc::send(upstream, None, &call.method, &call.path, &borrowed, &call.body).await {
+                match self.upstream.send(&call.method, &call.path, &borrowed, &call.body).await {
                     Ok(upstream_response) => {
                         let mut response = hyper::Response::new(Full::new(Bytes::from(upstream_response.body)));
                         *response.status_mut() = http::StatusCode::from_u16(upstream_response.status)

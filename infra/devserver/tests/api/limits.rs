@@ -3,16 +3,14 @@
 //! replays, a clock stepped across the hour, and the cap on a ticket's
 //! customer messages.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr};
 
+use crate::support::*;
 use aws_sdk_dynamodb::types::AttributeValue;
 use portal::domain::clock::ManualClock;
 use portal::store::keys::{ticket_pk, PK, SK, TICKET_SK};
 use serde_json::{json, Value};
-use support::*;
 
 const SUBMIT: &str = "/api/portal/demo/tickets";
 

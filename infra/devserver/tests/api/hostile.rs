@@ -4,15 +4,13 @@
 //! documented error code, or is stored as typed and comes out inert in pages,
 //! JSON and emails. Nothing earns a 5xx.
 
-mod support;
-
 use std::net::{IpAddr, SocketAddr};
 
+use crate::support::*;
 use devserver::httpc::{self, HttpResponse};
 use devserver::proxy::SentEmail;
 use portal::domain::{MessageBody, Visibility};
 use serde_json::{json, Value};
-use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Markup a browser would run or render if it were echoed raw.

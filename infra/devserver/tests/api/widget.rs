@@ -3,14 +3,12 @@
 //! (preflight and real requests), the submit rules through the widget's path,
 //! branding on every page and email, and portalctl refusing bad branding.
 
-mod support;
-
 use std::io::Write;
 
+use crate::support::*;
 use portal::domain::{AccentColour, Logo};
 use portal::web::widget::{WIDGET_JS, WIDGET_VERSION};
 use serde_json::json;
-use support::*;
 
 /// The site the seeded `demo` workspace lets embed its widget (the demo host page).
 const ALLOWED: &str = "http://127.0.0.1:8080";

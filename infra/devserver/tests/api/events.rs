@@ -1,13 +1,11 @@
 //! Every sample in `events/` runs through the real handler, so the samples
 //! documented for `sam local invoke -e` and `cargo lambda invoke` never rot.
 
-mod support;
-
+use crate::support::*;
 use devserver::samples::{self, HTTP_SAMPLES, SWEEPER_SAMPLES, WORKER_SAMPLES};
 use portal::domain::WorkerMessage;
 use portal::web::routes;
 use serde_json::Value;
-use support::*;
 
 fn load(name: &str) -> Value {
     samples::load(name).unwrap()

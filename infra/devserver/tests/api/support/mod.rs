@@ -1,10 +1,15 @@
 //! A fresh copy of the stack per test: its own tables and queues (unique name
 //! prefix) on the shared emulator, the dev server on a random port, and an
 //! HTTP client that can choose its source address.
-#![allow(dead_code)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::retry::RetryPartition;
 
 use devserver::httpc::{self, HttpResponse};
 use devserver::proxy::{FaultProxy, SentEmail};
@@ -30,7 +35,6 @@ pub struct Stack {
     pub addr: SocketAddr,
     /// The same server on IPv6 loopback (`[::1]`), when the host has IPv6.
     pub addr6: Option<SocketAddr>,
-    pub emulator: SocketAddr,
     /// Every AWS call of this stack goes through it: read sent mail, inject faults.
     pub proxy: FaultProxy,
     /// The portal's clock, when the test moves it ([`Stack::start_with_manual_clock`]).
@@ -38,9 +42,50 @@ pub struct Stack {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The emulators stacks run on, in turn. moto takes DynamoDB requests one at a
+/// time on one core, so `make test` starts one per core and lists them in
+/// `PORTAL_TEST_EMULATORS`; else the one in `AWS_ENDPOINT_URL`.
 pub fn emulator_endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
+    static EMULATORS: OnceLock<Vec<String>> = OnceLock::new();
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let emulators = EMULATORS.get_or_init(|| {
+        let listed = std::env::var("PORTAL_TEST_EMULATORS").unwrap_or_default();
+        let listed: Vec<String> = listed.split(',').map(str::trim).filter(|e| !e.is_empty()).map(Into::into).collect();
+        if !listed.is_empty() {
+            return listed;
+        }
+        vec![std::env::var("AWS_ENDPOINT_URL")
+            .expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")]
+    });
+    emulators[NEXT.fetch_add(1, Ordering::Relaxed) % emulators.len()].clone()
+}
+
+/// SDK clients for `endpoint`: the SDK's standard retries with as many attempts
+/// as everywhere else (`AWS_MAX_ATTEMPTS`), but backing off at most a second
+/// instead of 20, so that tests failing calls on purpose (SES down, throttling)
+/// do not sit out minutes of backoff. Each call gets retry token buckets of its
+/// own, as each Lambda process has: the SDK shares one bucket per service
+/// across the process, and in one test binary a test that fails calls on
+/// purpose would use up the retries of every other test.
+pub async fn clients_for(endpoint: &str) -> AwsClients {
+    let sdk = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
+    let retry = sdk
+        .retry_config()
+        .cloned()
+        .unwrap_or_else(RetryConfig::standard)
+        .with_initial_backoff(Duration::from_millis(20))
+        .with_max_backoff(Duration::from_secs(1));
+    let sdk = sdk.into_builder().retry_config(retry).build();
+    let own = |service: &'static str| RetryPartition::custom(service).build();
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk).retry_partition(own("dynamodb")).build();
+    let sqs = aws_sdk_sqs::config::Builder::from(&sdk).retry_partition(own("sqs")).build();
+    let ses = aws_sdk_sesv2::config::Builder::from(&sdk).retry_partition(own("sesv2")).build();
+    AwsClients {
+        dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
+        sqs: aws_sdk_sqs::Client::from_conf(sqs),
+        ses: Some(aws_sdk_sesv2::Client::from_conf(ses)),
+        s3: Some(portal::aws::s3_client(&sdk)),
+    }
 }
 
 pub fn demo() -> WorkspaceSlug {
@@ -92,7 +137,7 @@ impl Stack {
         let endpoint = emulator_endpoint();
         let emulator: SocketAddr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
         let proxy = FaultProxy::start(emulator).await.unwrap();
-        let clients = AwsClients::with_endpoint(&proxy.endpoint()).await;
+        let clients = clients_for(&proxy.endpoint()).await;
         let names = StackNames::with_prefix(&format!("t{}-", ulid::Ulid::new().to_string().to_lowercase()));
         let sender = "support@portal.example";
         let provisioned = provision(&clients, &names, sender, 2).await.expect("provision the stack on the emulator");
@@ -120,7 +165,7 @@ impl Stack {
             let _ = rx.await;
             drop(stopped6);
         }));
-        Stack { portal, store, clients, names, provisioned, addr, addr6, emulator, proxy, clock: None, _shutdown: tx }
+        Stack { portal, store, clients, names, provisioned, addr, addr6, proxy, clock: None, _shutdown: tx }
     }
 
     /// Sends a request to the handler of the route's function exactly as the
@@ -186,6 +231,14 @@ impl Stack {
         let worker = self.worker();
         let queue = &self.provisioned.queue_url;
         while devserver::sqs_trigger::deliver_once(&worker, &self.clients.sqs, queue, 0).await.unwrap() > 0 {}
+    }
+
+    /// One delivery to the worker as soon as messages are visible: a long poll,
+    /// so records that failed come back the moment the stack's visibility
+    /// timeout ends, with no sleep. How many records it delivered.
+    pub async fn deliver_when_visible(&self) -> usize {
+        let (worker, queue) = (self.worker(), &self.provisioned.queue_url);
+        devserver::sqs_trigger::deliver_once(&worker, &self.clients.sqs, queue, 10).await.unwrap()
     }
 
     /// Runs `pollers` workers (like Lambda scaling out) until `done` holds, or panics after `limit`.

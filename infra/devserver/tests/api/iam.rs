@@ -4,11 +4,10 @@
 //! and the `dynamodb:LeadingKeys` partitions it may touch). The emulator
 //! enforces no IAM, so without this a policy too tight fails only on AWS.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use crate::support::*;
 use devserver::inbound::LOCAL_FUNCTION_ARN;
 use devserver::proxy::Call;
 use devserver::samples::{self, HTTP_SAMPLES};
@@ -21,7 +20,6 @@ use portal::store::schema::{TableSpec, PORTAL_TABLE, RATE_LIMIT_TABLE};
 use portal::web::routes;
 use serde_json::Value as Json;
 use serde_yaml::Value;
-use support::*;
 
 fn template() -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");

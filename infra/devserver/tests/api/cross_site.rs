@@ -4,15 +4,13 @@
 //! own pages and clients that send neither header (older browsers, curl) pass.
 //! The JSON API keeps its per-workspace CORS rules.
 
-mod support;
-
+use crate::support::*;
 use devserver::httpc::HttpResponse;
 use portal::domain::secrets::{new_link_token, token_hash};
 use portal::domain::time::now_unix;
 use portal::domain::{LinkToken, Resolution, Status};
 use portal::store::StatusChange;
 use serde_json::json;
-use support::*;
 
 const EVIL: &str = "https://evil.example";
 

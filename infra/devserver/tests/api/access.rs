@@ -5,8 +5,7 @@
 //! customer email carries its ticket's link, link mode never shows a ticket
 //! on a typed email, and bursts of requests send at most three links.
 
-mod support;
-
+use crate::support::*;
 use devserver::httpc::HttpResponse;
 use devserver::proxy::Call;
 use portal::domain::access::{ACCESS_LINK_TTL_SECS, SESSION_TTL_SECS, TICKET_LINK_TTL_SECS};
@@ -15,7 +14,6 @@ use portal::domain::time::{now_unix, ManualClock};
 use portal::domain::{LinkToken, MessageBody, Visibility, WorkspaceName, WorkspaceSlug};
 use portal::store::keys::contact_id;
 use serde_json::{json, Value};
-use support::*;
 
 /// Submits a ticket through the JSON API; answers its reference.
 async fn submit(stack: &Stack, slug: &str, name: &str, email: &str, subject: &str) -> String {

@@ -3,17 +3,15 @@
 //! never appear and never fill a page; the worker reads only the comment an
 //! event names; agents still see everything.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::*;
 use portal::domain::secrets::{new_link_token, token_hash};
 use portal::domain::time::now_unix;
 use portal::domain::{Author, Comment, LinkToken, MessageBody, Status, Visibility};
 use portal::store::keys::contact_id;
 use portal::store::{CommentWrite, StatusChange};
 use serde_json::{json, Value};
-use support::*;
 
 const PUBLIC: usize = 120;
 

@@ -1,13 +1,41 @@
 //! The real binary: help on every command, configuration errors, exit codes
 //! and JSON output, against a stack on the emulator.
 
+use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use portal::aws::AwsClients;
 use portal::provision::{provision, StackNames};
 
 fn portalctl() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_portalctl"))
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    Command::new(BINARY.get_or_init(portalctl_binary))
+}
+
+/// The real portalctl binary, up to date. Cargo names a binary only to its own
+/// package's tests (`CARGO_BIN_EXE_portalctl`), so this test asks the cargo that
+/// runs it to build the workspace into this binary's target directory and finds
+/// portalctl there: `target/<profile>/deps/api-<hash>` sits beside
+/// `target/<profile>/portalctl`. The whole workspace with every target, as
+/// `make test` builds it first, so that the features are the same and this is a
+/// no-op there (`-p portalctl` alone resolves other features: a second build of
+/// the AWS SDK).
+fn portalctl_binary() -> PathBuf {
+    let me = std::env::current_exe().unwrap();
+    let profile_dir = me.parent().and_then(|deps| deps.parent()).unwrap().to_owned();
+    let target_dir = profile_dir.parent().unwrap();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "--workspace", "--all-targets", "--target-dir"]).arg(target_dir);
+    if profile_dir.ends_with("release") {
+        build.arg("--release");
+    }
+    let built = build.current_dir(env!("CARGO_MANIFEST_DIR")).status().unwrap();
+    assert!(built.success(), "cargo could not build portalctl");
+    let binary = profile_dir.join("portalctl");
+    assert!(binary.is_file(), "no {}", binary.display());
+    binary
 }
 
 #[test]

@@ -4,17 +4,15 @@
 //! own lookups cost nothing, and strangers who fill a ticket's misses pause
 //! typed lookups for everyone alike, with the "email me a link" page.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use devserver::httpc::HttpResponse;
 use portal::domain::clock::ManualClock;
 use rand::Rng;
 use serde_json::{json, Value};
-use support::*;
 
 const OWNER: &str = "ann@example.com";
 const LOOKUP: &str = "/api/portal/demo/tickets/TKT-0001/lookup";

@@ -3,13 +3,11 @@
 //! acknowledgement stops further sends; replays re-send only what was never
 //! delivered. The clock is moved, never waited for.
 
-mod support;
-
+use crate::support::*;
 use devserver::proxy::Fault;
 use portal::domain::EventKind;
 use portal::store::RESEND_AFTER_SECS;
 use serde_json::{json, Value};
-use support::*;
 
 const SEND: &str = "AmazonSQS.SendMessage";
 

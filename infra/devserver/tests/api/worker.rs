@@ -1,11 +1,10 @@
 //! The assign-worker against the emulator: assignment, notifications, emails,
 //! exactly once under redelivery, partial batch failures, poison messages.
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::*;
 use aws_lambda_events::event::sqs::SqsEvent;
 use devserver::proxy::Fault;
 use devserver::sqs_trigger::sqs_event;
@@ -13,7 +12,6 @@ use portal::domain::client::ClientAddress;
 use portal::domain::{Agent, MessageBody, Status, Visibility, Workspace};
 use portal::worker::{Outcome, WorkError};
 use serde_json::json;
-use support::*;
 
 async fn submit(stack: &Stack, ip: u32, email: &str, subject: &str) -> u16 {
     let body = json!({"name": "Ann Lee", "email": email, "subject": subject, "description": "SECRET-DESCRIPTION"});
@@ -195,7 +193,7 @@ async fn a_failing_ses_call_retries_only_the_failed_message() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    stack.deliver_when_visible().await;
     stack.drain().await;
     assert_eq!(stack.emails_to("bad@example.com").len(), 1);
     assert_eq!(stack.emails_to("good@example.com").len(), 1, "no duplicate for the message that had succeeded");

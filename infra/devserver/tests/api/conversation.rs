@@ -2,11 +2,9 @@
 //! answers for every kind of miss, the public conversation, reopen rules,
 //! closed tickets, idempotent replies and failed-attempt limits.
 
-mod support;
-
+use crate::support::*;
 use portal::domain::{MessageBody, Status, Visibility};
 use serde_json::{json, Value};
-use support::*;
 
 /// Submits TKT-000n for ann@example.com through the JSON API.
 async fn submit(stack: &Stack, subject: &str) -> String {

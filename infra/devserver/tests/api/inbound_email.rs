@@ -4,10 +4,9 @@
 //! emails through the recording proxy. Attacker cases: bursts from one sender,
 //! double invocation, auto-replies and bounces, oversized mail.
 
-mod support;
-
 use std::net::SocketAddr;
 
+use crate::support::*;
 use devserver::inbound::{LocalReceiving, LOCAL_FUNCTION_ARN};
 use devserver::ses_event::{as_stored, receipt_event, Receipt};
 use devserver::smtp::Envelope;
@@ -17,7 +16,6 @@ use portal::domain::{Channel, Priority, Status, TokenPurpose};
 use portal::inbound::SesReceiptEvent;
 use portal::mailbox::Mailbox;
 use portal::service::{Dropped, Received};
-use support::*;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 

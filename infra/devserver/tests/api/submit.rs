@@ -1,13 +1,11 @@
 //! The submit flow over HTTP against the emulator: form, confirmation, JSON API,
 //! idempotency, contacts, numbering under concurrency and the per-IP limit.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::*;
 use portal::domain::{Channel, EventKind, PortalEvent, Priority, Status, TicketType};
 use serde_json::{json, Value};
-use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_form_shows_every_field_under_the_workspace_name() {

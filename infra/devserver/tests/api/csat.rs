@@ -1,13 +1,11 @@
 //! The loop closed: an agent resolves with portalctl, the customer gets the
 //! Rate Your Experience email, rates once, and the rating is on the ticket.
 
-mod support;
-
+use crate::support::*;
 use portal::domain::secrets::{new_link_token, token_hash};
 use portal::domain::time::now_unix;
 use portal::domain::{LinkToken, TokenPurpose};
 use serde_json::{json, Value};
-use support::*;
 
 async fn resolved_ticket_with_survey_link(stack: &Stack) -> String {
     let body = json!({"name": "Ann Lee", "email": "ann@example.com", "subject": "Printer"});

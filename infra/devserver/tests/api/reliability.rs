@@ -1,14 +1,12 @@
 //! Bursts, retries and failing dependencies: nothing lost, nothing twice.
 //! Loopback only, bounded in count and time.
 
-mod support;
-
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
+use crate::support::*;
 use devserver::proxy::Fault;
 use serde_json::{json, Value};
-use support::*;
 
 fn confirmations(stack: &Stack) -> Vec<String> {
     stack
@@ -87,12 +85,8 @@ async fn ses_down_for_a_while_delays_emails_but_loses_and_repeats_none() {
     stack.proxy.fail_when(|call| call.is_send_email().then_some(Fault { status: 500, error_type: "InternalFailure" }));
     // Two deliveries while SES is down: every record fails and comes back
     // (more than maxReceiveCount would dead-letter them, by design).
-    let worker = stack.worker();
     for _ in 0..2 {
-        devserver::sqs_trigger::deliver_once(&worker, &stack.clients.sqs, &stack.provisioned.queue_url, 0)
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        stack.deliver_when_visible().await;
     }
     assert!(stack.proxy.sent_emails().is_empty());
     stack.proxy.heal();
@@ -190,7 +184,7 @@ async fn a_worker_that_dies_mid_batch_finishes_on_redelivery_without_repeats() {
     }
     drop(worker);
     assert_eq!(confirmations(&stack).len(), 3);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // drain_until waits for the unfinished records to come back.
     stack.drain_until(2, Duration::from_secs(30), |s| confirmations(s).len() >= 6).await;
     stack.drain().await;
     let sent = confirmations(&stack);
