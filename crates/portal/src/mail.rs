@@ -109,6 +109,10 @@ impl Email {
 
     /// Adds the reply address (`Reply-To`) and the marker that cuts our text from the answer.
     pub fn with_reply_to(mut self, address: Option<String>) -> Self {
+        if address.is_some() {
+            // Now a reply by mail reaches the ticket too: say so.
+            self.footer = self.footer.replace(REPLY_ON_THE_PAGE, REPLY_BY_MAIL);
+        }
         self.reply_to = address;
         self
     }
@@ -172,6 +176,11 @@ impl Email {
     }
 }
 
+/// How a customer answers, in the footers; [`Email::with_reply_to`] puts the
+/// second in place of the first.
+const REPLY_ON_THE_PAGE: &str = "reply from the tracking page";
+const REPLY_BY_MAIL: &str = "reply to this email (or from the tracking page)";
+
 /// The customer's confirmation. It says nothing the customer typed: anyone can
 /// submit any address, and the portal must not relay their words to it.
 pub fn confirmation(to: &str, reference: &str, tracking_url: &str) -> Email {
@@ -227,7 +236,7 @@ pub fn agent_reply(to: &str, reference: &str, agent_name: &str, body: &str, trac
         reply_to: None,
         thread_root: None,
         auto_submitted: None,
-        footer: "Reply from the tracking page so your message stays with the ticket.".into(),
+        footer: format!("To answer, {REPLY_ON_THE_PAGE}: your message stays with the ticket."),
     }
 }
 
@@ -245,7 +254,7 @@ pub fn rate_your_experience(to: &str, reference: &str, resolution: &str, survey_
         thread_root: None,
         auto_submitted: Some(AUTO_GENERATED),
         footer: format!(
-            "The rating link works once and expires after {}. If something is still wrong, reply from the tracking page and the ticket reopens.",
+            "The rating link works once and expires after {}. If something is still wrong, {REPLY_ON_THE_PAGE} and the ticket reopens.",
             human_duration(CSAT_LINK_TTL_SECS.unsigned_abs())
         ),
     }
@@ -356,6 +365,17 @@ impl SesFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_a_reply_address_the_footer_says_a_reply_by_mail_reaches_the_ticket() {
+        let plain = agent_reply("ann@example.com", "TKT-0001", "Alex", "Hi", "https://p.example/t");
+        assert!(plain.footer.contains(REPLY_ON_THE_PAGE), "{}", plain.footer);
+        let by_mail = plain.with_reply_to(Some("reply+abc@inbound.example.com".into()));
+        assert!(by_mail.footer.contains(REPLY_BY_MAIL), "{}", by_mail.footer);
+        let survey = rate_your_experience("ann@example.com", "TKT-0001", "Done", "https://p.example/s")
+            .with_reply_to(Some("reply+abc@inbound.example.com".into()));
+        assert!(survey.footer.contains(REPLY_BY_MAIL), "{}", survey.footer);
+    }
 
     #[test]
     fn ses_failures_read_as_their_kind_and_code() {
