@@ -372,18 +372,27 @@ async fn what_one_record_costs() {
         assert!(!batch.is_empty(), "the 21 messages are on the queue");
         messages.extend(batch);
     }
-    let before = stack.proxy.calls().len();
-    let alone = time_batch(&stack, &messages[..1], 1).await;
-    let calls = stack.proxy.calls().split_off(before);
-    let dynamo = calls.iter().filter(|c| c.target.starts_with("DynamoDB_")).count();
-    let ses = calls.iter().filter(|c| c.is_send_email()).count();
-    let depth = devserver::proxy::sequential_round_trips(&calls);
+    // Sequential depth is read from overlapping calls, which a busy machine can
+    // serialize: the least of two records is the code's own depth.
+    let mut depths = Vec::new();
+    let (mut dynamo, mut ses, mut alone) = (0, 0, std::time::Duration::ZERO);
+    for record in 0..2 {
+        let before = stack.proxy.calls().len();
+        alone = time_batch(&stack, &messages[record..record + 1], 1).await;
+        let calls = stack.proxy.calls().split_off(before);
+        dynamo = calls.iter().filter(|c| c.target.starts_with("DynamoDB_")).count();
+        ses = calls.iter().filter(|c| c.is_send_email()).count();
+        depths.push(devserver::proxy::sequential_round_trips(&calls));
+    }
+    let depth = depths.iter().copied().min().unwrap_or_default();
     println!("one ticket_created record: {dynamo} DynamoDB calls, {ses} SES calls, {depth} sequential, {alone:?}");
     assert_eq!((dynamo, ses), (14, 2), "update docs/EVENTS.md when this changes");
     assert!(depth <= 11, "{depth} sequential calls; docs/EVENTS.md counts 11");
-    let one_at_a_time = time_batch(&stack, &messages[1..11], 1).await;
-    let five_at_a_time = time_batch(&stack, &messages[11..], CONCURRENCY_UNDER_TEST).await;
-    println!("10 records one at a time: {one_at_a_time:?}; {CONCURRENCY_UNDER_TEST} at a time: {five_at_a_time:?}");
+    let one_at_a_time = time_batch(&stack, &messages[2..12], 1).await;
+    let side_by_side = time_batch(&stack, &messages[12..], CONCURRENCY_UNDER_TEST).await;
+    println!(
+        "10 records one at a time: {one_at_a_time:?}; 9 records {CONCURRENCY_UNDER_TEST} at a time: {side_by_side:?}"
+    );
     assert_eq!(stack.proxy.sent_emails().len(), 42, "every record sent its two emails, once");
 }
 
