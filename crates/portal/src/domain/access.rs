@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::csat::link_expired;
-use super::events::{BadEvent, EventKind, EVENT_VERSION};
+use super::events::{message_json, parse_message, BadEvent, EventKind, EVENT_VERSION};
 use super::ticket::{Status, TicketRef};
 use super::workspace::WorkspaceSlug;
 
@@ -118,19 +118,11 @@ impl AccessRequested {
     }
 
     pub fn to_json(&self) -> String {
-        // Serializing plain strings and numbers cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        message_json(self)
     }
 
     pub fn parse(body: &str) -> Result<Self, BadEvent> {
-        let event: Self = serde_json::from_str(body)?;
-        if event.v != EVENT_VERSION {
-            return Err(BadEvent::Version(event.v));
-        }
-        if event.kind != EventKind::AccessRequested {
-            return Err(BadEvent::Kind(event.kind.as_str()));
-        }
-        Ok(event)
+        parse_message(body, |e: &Self| (e.v, e.kind), |kind| kind == EventKind::AccessRequested)
     }
 
     /// The ledger key of one effect of this message.

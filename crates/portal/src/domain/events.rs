@@ -61,25 +61,37 @@ pub enum BadEvent {
     Kind(&'static str),
 }
 
+/// A queue message as JSON. Serializing plain strings and numbers cannot fail.
+pub(crate) fn message_json(message: &impl Serialize) -> String {
+    serde_json::to_string(message).unwrap_or_default()
+}
+
+/// Reads a queue message of one shape: its version `v` must be ours and its
+/// `kind` one that shape carries.
+pub(crate) fn parse_message<T: serde::de::DeserializeOwned>(
+    body: &str,
+    head: impl Fn(&T) -> (u32, EventKind),
+    carries: impl Fn(EventKind) -> bool,
+) -> Result<T, BadEvent> {
+    let message: T = serde_json::from_str(body)?;
+    match head(&message) {
+        (v, _) if v != EVENT_VERSION => Err(BadEvent::Version(v)),
+        (_, kind) if !carries(kind) => Err(BadEvent::Kind(kind.as_str())),
+        _ => Ok(message),
+    }
+}
+
 impl PortalEvent {
     pub fn new(kind: EventKind, workspace: WorkspaceSlug, reference: TicketRef, id: impl Into<String>) -> Self {
         Self { v: EVENT_VERSION, kind, workspace, reference, id: id.into() }
     }
 
     pub fn to_json(&self) -> String {
-        // Serializing plain strings and numbers cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        message_json(self)
     }
 
     pub fn parse(body: &str) -> Result<Self, BadEvent> {
-        let event: Self = serde_json::from_str(body)?;
-        if event.v != EVENT_VERSION {
-            return Err(BadEvent::Version(event.v));
-        }
-        if event.kind == EventKind::AccessRequested {
-            return Err(BadEvent::Kind(event.kind.as_str()));
-        }
-        Ok(event)
+        parse_message(body, |e: &Self| (e.v, e.kind), |kind| kind != EventKind::AccessRequested)
     }
 
     /// SQS FIFO-free dedup key for one effect of this event.
