@@ -9,7 +9,7 @@
 
 use ulid::Ulid;
 
-use super::conversation::{LookupError, ReplyError, ReplyReceipt, Verified};
+use super::conversation::{LookupError, ReplyError, ReplyReceipt, TypedCheck, Verified};
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::secrets::{constant_time_eq, is_well_formed_token, new_link_token, token_hash};
@@ -112,8 +112,8 @@ impl Portal {
     /// The typed-email check of the lookup and reply paths, except in a
     /// workspace that tracks by link: there a typed email is counted as
     /// always, never shows a ticket, and queues a link for that ticket
-    /// (sent only if the address is the ticket's). The workspace is read
-    /// beside the check, so email mode costs no extra round trip.
+    /// (sent only if the address is the ticket's). The check reads the
+    /// workspace already, so neither mode costs an extra read.
     pub(super) async fn verify_typed(
         &self,
         slug: &WorkspaceSlug,
@@ -122,12 +122,11 @@ impl Portal {
         client: ClientAddress,
         before: Option<&CommentCursor>,
     ) -> Result<Verified, LookupError> {
-        let (workspace, verified) =
-            tokio::join!(self.store.get_workspace(slug), self.verify(slug, reference, email, client, before));
-        if !workspace?.is_some_and(|w| w.tracking == TrackingMode::Link) {
-            return verified;
+        let TypedCheck { tracking, outcome } = self.verify(slug, reference, email, client, before).await?;
+        if tracking != Some(TrackingMode::Link) {
+            return outcome;
         }
-        match verified {
+        match outcome {
             Ok(_) | Err(LookupError::NotFound) => {
                 if let Ok(address) = EmailAddress::parse(email) {
                     if self.admit_access_request(client).await? {

@@ -11,7 +11,8 @@ use crate::domain::fields::normalize_email;
 use crate::domain::secrets::{constant_time_eq, sha256_hex};
 use crate::domain::{
     Author, Comment, CommentCursor, ConversationPage, CustomerView, EventKind, IdempotencyKey, MessageBody,
-    PortalEvent, ReplyRefused, Ticket, TicketRef, Visibility, Workspace, WorkspaceSlug, MAX_CUSTOMER_MESSAGES,
+    PortalEvent, ReplyRefused, Ticket, TicketRef, TrackingMode, Visibility, Workspace, WorkspaceSlug,
+    MAX_CUSTOMER_MESSAGES,
 };
 use crate::ratelimit::{Limit, OverLimit, Subject};
 use crate::store::{
@@ -81,6 +82,13 @@ pub(super) struct Verified {
     pub(super) page: ConversationPage,
 }
 
+/// What a typed-email check found: the workspace's tracking mode (read beside
+/// the check, whatever its outcome), and the outcome.
+pub(super) struct TypedCheck {
+    pub(super) tracking: Option<TrackingMode>,
+    pub(super) outcome: Result<Verified, LookupError>,
+}
+
 /// How a reply's write went.
 enum Replied {
     Added(Box<ReplyReceipt>),
@@ -107,7 +115,7 @@ impl Portal {
         email: &str,
         client: ClientAddress,
         before: Option<&CommentCursor>,
-    ) -> Result<Verified, LookupError> {
+    ) -> Result<TypedCheck, LookupError> {
         let typed = normalize_email(email);
         let per_ticket = Limit::failed_lookups_per_ticket(self.config.lookup_limit);
         let misses = [
@@ -120,7 +128,9 @@ impl Portal {
             self.store.ticket_page(slug, reference, before),
             self.store.check_typed_email(slug, reference, &typed, &misses),
         );
-        match checked? {
+        let workspace = workspace?;
+        let tracking = workspace.as_ref().map(|w| w.tracking);
+        let outcome = match checked? {
             TypedEmail::OverLimit(refusals) => {
                 let ticket_wide = refusals.iter().find(|r| r.limit == per_ticket);
                 let retry_after_secs = OverLimit::longest(&refusals).map_or(1, |r| r.retry_after_secs);
@@ -133,7 +143,7 @@ impl Portal {
                 tracing::info!(workspace = %slug, reference = %reference, "ticket lookup did not match");
                 Err(LookupError::NotFound)
             }
-            TypedEmail::Matches => match (workspace?, found?) {
+            TypedEmail::Matches => match (workspace, found?) {
                 // The database said "match"; the ticket read must agree.
                 (Some(workspace), Some((ticket, page))) if constant_time_eq(&typed, &ticket.email_normalized) => {
                     Ok(Verified { workspace, ticket, page })
@@ -143,7 +153,8 @@ impl Portal {
                     Err(LookupError::NotFound)
                 }
             },
-        }
+        };
+        Ok(TypedCheck { tracking, outcome })
     }
 
     /// The ticket as its customer may see it, if `email` is the one it was
