@@ -52,9 +52,11 @@ impl Needs {
     /// `Portal::submit_ticket`: the rate limiter, the idempotency lookup and
     /// the workspace in parallel, then the transaction beside the SQS send.
     pub const SUBMIT: Self = Self { dynamodb: 3, sqs: 1, ses: 0, s3: 0 };
-    /// `Portal::lookup`: workspace, ticket and both miss counters in parallel.
-    pub const TRACK: Self = Self { dynamodb: 4, sqs: 0, ses: 0, s3: 0 };
-    /// `Portal::reply`: the verified read (as track), then the transaction beside the SQS send.
+    /// `Portal::lookup_ticket`: the workspace, the ticket's page and the
+    /// typed-email transaction (both miss registers in it) in parallel.
+    pub const TRACK: Self = Self { dynamodb: 3, sqs: 0, ses: 0, s3: 0 };
+    /// `Portal::reply_as_customer`: the verified read (as track) beside the
+    /// idempotency lookup, then the transaction beside the SQS send.
     pub const REPLY: Self = Self { dynamodb: 4, sqs: 1, ses: 0, s3: 0 };
     /// `Portal::survey`: the token and the workspace in parallel.
     pub const CSAT: Self = Self { dynamodb: 2, sqs: 0, ses: 0, s3: 0 };
