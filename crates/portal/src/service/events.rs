@@ -192,7 +192,7 @@ impl Portal {
         brand: &mail::Brand,
     ) -> Result<(), WorkError> {
         let mailer = self.mailer()?;
-        let Some(agent) = self.assignee_for(workspace, ticket).await? else { return Ok(()) };
+        let Some(agent) = self.assignee_for(event, workspace, ticket).await? else { return Ok(()) };
         let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
         let reference = ticket.reference.to_string();
         let item = InboxItem {
@@ -216,7 +216,12 @@ impl Portal {
 
     /// The ticket's agent: the one it has, or the next available one by
     /// round-robin when the workspace auto-assigns.
-    async fn assignee_for(&self, workspace: &Workspace, ticket: &Ticket) -> Result<Option<Agent>, WorkError> {
+    async fn assignee_for(
+        &self,
+        event: &PortalEvent,
+        workspace: &Workspace,
+        ticket: &Ticket,
+    ) -> Result<Option<Agent>, WorkError> {
         let store = &self.store;
         let agents = store.list_agents(&workspace.slug).await?;
         if let Some(id) = &ticket.assignee {
@@ -230,13 +235,24 @@ impl Portal {
             tracing::warn!(workspace = %workspace.slug, reference = %ticket.reference, "no agent available; ticket left unassigned");
             return Ok(None);
         }
-        let slot = store.next_assignment_slot(&workspace.slug).await?;
-        let chosen = available[(slot % available.len() as u64) as usize].clone();
-        if store.assign_if_unassigned(&workspace.slug, ticket.reference, &chosen).await? {
-            tracing::info!(reference = %ticket.reference, agent = %chosen.id, "ticket assigned");
-            return Ok(Some(chosen));
+        // One turn of the rotation per ticket: twin deliveries running at once
+        // (SQS delivers at least once) would each take a turn and skip an agent,
+        // so taking the turn and assigning is an effect of the ledger too.
+        let mut chosen = None;
+        self.once_keyed(event.effect_key("auto_assign"), || async {
+            let slot = store.next_assignment_slot(&workspace.slug).await?;
+            let agent = available[(slot % available.len() as u64) as usize];
+            if store.assign_if_unassigned(&workspace.slug, ticket.reference, agent).await? {
+                tracing::info!(reference = %ticket.reference, agent = %agent.id, "ticket assigned");
+                chosen = Some(agent.clone());
+            }
+            Ok(())
+        })
+        .await?;
+        if chosen.is_some() {
+            return Ok(chosen);
         }
-        // Someone assigned it meanwhile (a twin delivery, an agent): follow that.
+        // Assigned meanwhile (by an earlier delivery, or an agent): follow that.
         let current = store.get_ticket(&workspace.slug, ticket.reference).await?.and_then(|t| t.assignee);
         Ok(current.and_then(|id| agents.into_iter().find(|a| a.id == id)))
     }
