@@ -48,6 +48,8 @@ impl StackNames {
 pub struct Provisioned {
     pub queue_url: String,
     pub dead_letter_queue_url: String,
+    /// How long a received message stays hidden: a failed record's wait before it comes back.
+    pub visibility_timeout_secs: u32,
 }
 
 /// Creates (or finds) both tables, the queue with its dead-letter queue and
@@ -102,7 +104,7 @@ pub async fn provision(
             }
         }
     }
-    Ok(Provisioned { queue_url: queue.queue_url.unwrap_or_default(), dead_letter_queue_url })
+    Ok(Provisioned { queue_url: queue.queue_url.unwrap_or_default(), dead_letter_queue_url, visibility_timeout_secs })
 }
 
 impl Config {

@@ -54,7 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let demo_host = devserver::seed::demo_host_origin(demo_port);
     devserver::seed::seed_demo_for_host(&store, &demo_host).await?;
     let worker = Arc::new(portal::worker::Worker::new((*portal).clone())?);
-    tokio::spawn(devserver::sqs_trigger::run(worker, sqs, provisioned.queue_url.clone(), 4));
+    tokio::spawn(devserver::sqs_trigger::run(worker, sqs, provisioned.clone(), 4));
     tokio::spawn(devserver::schedule::sweep_outbox_every(portal.clone(), devserver::schedule::LOCAL_SWEEP_PERIOD));
 
     // SES receiving, locally: SMTP in, the raw message to the bucket, the

@@ -159,7 +159,11 @@ fn accesses(tables: &Tables, call: &Call) -> Vec<Access> {
     if service == "AmazonSQS" {
         return match operation {
             // The event source mapping receives and deletes, under Lambda's own grant.
-            "ReceiveMessage" | "DeleteMessage" | "DeleteMessageBatch" | "ChangeMessageVisibility" => Vec::new(),
+            "ReceiveMessage"
+            | "DeleteMessage"
+            | "DeleteMessageBatch"
+            | "ChangeMessageVisibility"
+            | "ChangeMessageVisibilityBatch" => Vec::new(),
             "SendMessage" | "SendMessageBatch" => {
                 vec![Access {
                     action: "sqs:SendMessage".into(),

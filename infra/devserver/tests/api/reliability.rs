@@ -30,6 +30,7 @@ async fn submit_from(stack: &Stack, i: u32, key: Option<&str>) -> devserver::htt
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_concurrent_submissions_make_a_thousand_tickets_and_emails() {
     let stack = Stack::start().await;
+    let started = std::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..1000u32 {
         let addr = stack.addr;
@@ -47,6 +48,7 @@ async fn a_thousand_concurrent_submissions_make_a_thousand_tickets_and_emails() 
     }
     let expected: BTreeSet<String> = (1..=1000).map(|n| tkt(n).to_string()).collect();
     assert_eq!(references, expected, "contiguous TKT-0001..TKT-1000");
+    let submitted = started.elapsed();
 
     // A bound, not a timing: on a loaded two-core machine the emulator alone takes minutes.
     stack.drain_until(4, Duration::from_secs(1500), |s| confirmations(s).len() >= 1000).await;
@@ -55,7 +57,12 @@ async fn a_thousand_concurrent_submissions_make_a_thousand_tickets_and_emails() 
     let sent = confirmations(&stack);
     assert_eq!(sent.len(), 1000, "every confirmation exactly once");
     assert_eq!(sent.iter().collect::<BTreeSet<_>>().len(), 1000);
-    println!("1000 tickets, {} confirmation emails, {} AWS calls", sent.len(), stack.proxy.calls().len());
+    println!(
+        "1000 tickets in {submitted:?}, {} confirmation emails {:?} later, {} AWS calls",
+        sent.len(),
+        started.elapsed() - submitted,
+        stack.proxy.calls().len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -229,7 +229,7 @@ impl Stack {
     /// Runs the worker until no message is visible on the queue.
     pub async fn drain(&self) {
         let worker = self.worker();
-        let queue = &self.provisioned.queue_url;
+        let queue = &self.provisioned;
         while devserver::sqs_trigger::deliver_once(&worker, &self.clients.sqs, queue, 0).await.unwrap() > 0 {}
     }
 
@@ -237,7 +237,7 @@ impl Stack {
     /// so records that failed come back the moment the stack's visibility
     /// timeout ends, with no sleep. How many records it delivered.
     pub async fn deliver_when_visible(&self) -> usize {
-        let (worker, queue) = (self.worker(), &self.provisioned.queue_url);
+        let (worker, queue) = (self.worker(), &self.provisioned);
         devserver::sqs_trigger::deliver_once(&worker, &self.clients.sqs, queue, 10).await.unwrap()
     }
 
@@ -249,7 +249,7 @@ impl Stack {
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..pollers {
                 let worker = self.worker();
-                let (sqs, queue) = (self.clients.sqs.clone(), self.provisioned.queue_url.clone());
+                let (sqs, queue) = (self.clients.sqs.clone(), self.provisioned.clone());
                 tasks.spawn(
                     async move { devserver::sqs_trigger::deliver_once(&worker, &sqs, &queue, 0).await.unwrap() },
                 );
