@@ -4,8 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use portal::domain::SubmissionInput;
-use portal::web::request;
+use portal::web::{request, submit};
 
 fuzz_target!(|data: &[u8]| {
     // The handlers' own entry point: size and content-type gate, then Form::parse.
@@ -23,14 +22,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(via_request.as_ref(), Ok(&form));
 
     // Submit page.
-    let input = SubmissionInput {
-        name: form.get("name").into(),
-        email: form.get("email").into(),
-        subject: form.get("subject").into(),
-        description: form.get("description").into(),
-        ticket_type: form.get("type").into(),
-    };
-    portal_fuzz::check_submission(&input);
+    portal_fuzz::check_submission(&submit::submission_from_form(&form));
     // Every field the pages read, through every field rule (idempotency key,
     // reply message, track reference and email, rating and comment).
     for name in ["idempotency_key", "message", "reference", "email", "rating", "comment"] {

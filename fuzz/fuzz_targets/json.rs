@@ -1,30 +1,14 @@
-//! JSON bodies: the submit API's body (same shape as `SubmitJson` in
-//! web/submit.rs) through the handlers' JSON gate and the submission rules,
-//! the reply/track/rating bodies, and worker messages (`PortalEvent`).
+//! JSON bodies: the submit API's body read as the handler reads it
+//! (`web::submit::SubmitJson`) through the handlers' JSON gate and the
+//! submission rules, the reply/track/rating bodies, and worker messages
+//! (`PortalEvent`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use portal::domain::SubmissionInput;
 use portal::web::request;
+use portal::web::submit::SubmitJson;
 use serde::Deserialize;
-
-/// Field for field the private `SubmitJson` of web/submit.rs.
-#[derive(Debug, Deserialize)]
-struct SubmitJson {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    subject: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default, rename = "type")]
-    ticket_type: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    website: Option<String>,
-}
 
 /// The reply, track and rating bodies, merged: every field is optional.
 #[derive(Debug, Deserialize)]
@@ -52,14 +36,7 @@ fuzz_target!(|data: &[u8]| {
         // The gate only lets objects through.
         let text = std::str::from_utf8(data).expect("accepted bodies are UTF-8");
         assert!(text.trim_start().starts_with('{'), "{text:?}");
-        let input = SubmissionInput {
-            name: body.name,
-            email: body.email,
-            subject: body.subject,
-            description: body.description.unwrap_or_default(),
-            ticket_type: body.ticket_type.unwrap_or_default(),
-        };
-        portal_fuzz::check_submission(&input);
+        portal_fuzz::check_submission(&body.into_input());
     }
 
     if let Ok(body) = request::json::<OtherJson>(&req) {

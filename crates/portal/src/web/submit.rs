@@ -61,13 +61,7 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
         Ok(form) => form,
         Err(failure) => return failure.to_page(Layout::neutral()),
     };
-    let input = SubmissionInput {
-        name: form.get("name").into(),
-        email: form.get("email").into(),
-        subject: form.get("subject").into(),
-        description: form.get("description").into(),
-        ticket_type: form.get("type").into(),
-    };
+    let input = submission_from_form(&form);
     // Keep the form instance's key through error round trips, so a double
     // submit after fixing a typo still makes one ticket.
     let key = IdempotencyKey::parse(form.get("idempotency_key")).unwrap_or_else(IdempotencyKey::generate);
@@ -131,9 +125,20 @@ fn submit_failure(err: SubmitError) -> Failure {
     }
 }
 
-/// The JSON submission body.
+/// The submission the form's fields describe (public so the fuzz targets run this very mapping).
+pub fn submission_from_form(form: &request::Form) -> SubmissionInput {
+    SubmissionInput {
+        name: form.get("name").into(),
+        email: form.get("email").into(),
+        subject: form.get("subject").into(),
+        description: form.get("description").into(),
+        ticket_type: form.get("type").into(),
+    }
+}
+
+/// The JSON submission body (public so the fuzz targets read bodies with it).
 #[derive(Debug, Deserialize)]
-struct SubmitJson {
+pub struct SubmitJson {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -147,6 +152,23 @@ struct SubmitJson {
     /// The widget's honeypot.
     #[serde(default)]
     website: Option<String>,
+}
+
+impl SubmitJson {
+    /// A bot filled the field people never see.
+    pub fn honeypot_filled(&self) -> bool {
+        self.website.as_deref().is_some_and(|w| !w.is_empty())
+    }
+
+    pub fn into_input(self) -> SubmissionInput {
+        SubmissionInput {
+            name: self.name,
+            email: self.email,
+            subject: self.subject,
+            description: self.description.unwrap_or_default(),
+            ticket_type: self.ticket_type.unwrap_or_default(),
+        }
+    }
 }
 
 async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Response<Body> {
@@ -168,7 +190,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
     // From another site (the widget): the answer is readable there only if
     // the workspace allows that site, and a site it does not allow is refused.
     let origin = request_origin(portal, req);
-    if body.website.as_deref().is_some_and(|w| !w.is_empty()) {
+    if body.honeypot_filled() {
         tracing::info!(workspace = %slug, "honeypot filled; submission dropped");
         let received = respond::json(StatusCode::ACCEPTED, &Received::new());
         if origin.foreign().is_none() {
@@ -179,13 +201,7 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Resp
             Err(failure) => vary_origin(failure.to_json()),
         };
     }
-    let input = SubmissionInput {
-        name: body.name,
-        email: body.email,
-        subject: body.subject,
-        description: body.description.unwrap_or_default(),
-        ticket_type: body.ticket_type.unwrap_or_default(),
-    };
+    let input = body.into_input();
     let ticket = match NewTicket::parse(&input) {
         Ok(ticket) => ticket,
         Err(errors) => {

@@ -370,7 +370,10 @@ async fn a_record_still_running_at_the_deadline_is_reported_in_time() {
 async fn time_batch(stack: &Stack, messages: &[aws_sdk_sqs::types::Message], concurrency: usize) -> Duration {
     let worker = stack.worker().with_concurrency(concurrency);
     let started = std::time::Instant::now();
-    assert!(worker.handle(as_event(messages)).await.batch_item_failures.is_empty());
+    // A measurement, not an invocation: on a busy machine ten records one at a
+    // time outlast the function's timeout, which the deadline tests hold.
+    let unhurried = started + Duration::from_secs(300);
+    assert!(worker.handle_until(as_event(messages), unhurried).await.batch_item_failures.is_empty());
     started.elapsed()
 }
 
