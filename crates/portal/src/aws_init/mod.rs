@@ -39,35 +39,66 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub const PRECONNECT_WAIT: Duration = Duration::from_millis(5);
 
 /// The clients a function uses, and how many connections to each its first
-/// round trip opens in parallel (0 builds no client; `ses` is 0 or more).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// round trip opens in parallel (0 opens none ahead).
+///
+/// SES and S3 clients come with the function that builds them: a function
+/// whose `Needs` names none never refers to that SDK's client, so the linker
+/// leaves out its configuration and endpoint rules (S3's are large).
+#[derive(Debug, Clone, Copy)]
 pub struct Needs {
     pub dynamodb: usize,
     pub sqs: usize,
-    pub ses: usize,
-    pub s3: usize,
+    pub ses: Option<Need<aws_sdk_sesv2::Client>>,
+    pub s3: Option<Need<aws_sdk_s3::Client>>,
+}
+
+/// One optional client: its connections opened in init, and how it is built.
+#[derive(Debug)]
+pub struct Need<C> {
+    pub connections: usize,
+    pub build: fn(&SdkConfig) -> C,
+}
+
+// Copied whatever `C` is (a derive would ask `C: Copy`): it holds a count and a fn pointer.
+impl<C> Clone for Need<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Need<C> {}
+
+fn ses_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::new(sdk)
 }
 
 impl Needs {
     /// `Portal::submit_ticket`: the rate limiter, the idempotency lookup and
     /// the workspace in parallel, then the transaction beside the SQS send.
-    pub const SUBMIT: Self = Self { dynamodb: 3, sqs: 1, ses: 0, s3: 0 };
+    pub const SUBMIT: Self = Self { dynamodb: 3, sqs: 1, ses: None, s3: None };
     /// `Portal::lookup_ticket`: the workspace, the ticket's page and the
     /// typed-email transaction (both miss registers in it) in parallel.
-    pub const TRACK: Self = Self { dynamodb: 3, sqs: 0, ses: 0, s3: 0 };
+    pub const TRACK: Self = Self { dynamodb: 3, sqs: 0, ses: None, s3: None };
     /// `Portal::reply_as_customer`: the verified read (as track) beside the
     /// idempotency lookup, then the transaction beside the SQS send.
-    pub const REPLY: Self = Self { dynamodb: 4, sqs: 1, ses: 0, s3: 0 };
+    pub const REPLY: Self = Self { dynamodb: 4, sqs: 1, ses: None, s3: None };
     /// `Portal::survey`: the token and the workspace in parallel.
-    pub const CSAT: Self = Self { dynamodb: 2, sqs: 0, ses: 0, s3: 0 };
+    pub const CSAT: Self = Self { dynamodb: 2, sqs: 0, ses: None, s3: None };
     /// The worker: one record at a time, reads and writes, then SES.
-    pub const WORKER: Self = Self { dynamodb: 1, sqs: 0, ses: 1, s3: 0 };
+    pub const WORKER: Self =
+        Self { dynamodb: 1, sqs: 0, ses: Some(Need { connections: 1, build: ses_client }), s3: None };
     /// The outbox sweeper: a Query per shard, then a send per due event.
-    pub const SWEEPER: Self = Self { dynamodb: 1, sqs: 1, ses: 0, s3: 0 };
+    pub const SWEEPER: Self = Self { dynamodb: 1, sqs: 1, ses: None, s3: None };
     /// The inbound-email function: the message from S3 (beside the
     /// idempotency lookup and the limiter), then the ticket transaction
     /// beside the SQS send.
-    pub const INBOUND: Self = Self { dynamodb: 2, sqs: 1, ses: 0, s3: 1 };
+    pub const INBOUND: Self =
+        Self { dynamodb: 2, sqs: 1, ses: None, s3: Some(Need { connections: 1, build: crate::aws::s3_client }) };
+}
+
+/// How many connections `need` opens ahead.
+fn connections_of<C>(need: &Option<Need<C>>) -> usize {
+    need.as_ref().map_or(0, |n| n.connections)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,7 +152,8 @@ pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
     let http_client = http::LambdaHttpClient::new(tls::client_config()?);
     let sdk = sdk_config(env, &http_client)?;
     let mut connections = Vec::new();
-    for (service, count) in [("dynamodb", needs.dynamodb), ("sqs", needs.sqs), ("email", needs.ses), ("s3", needs.s3)] {
+    let optional = [("email", connections_of(&needs.ses)), ("s3", connections_of(&needs.s3))];
+    for (service, count) in [("dynamodb", needs.dynamodb), ("sqs", needs.sqs)].into_iter().chain(optional) {
         if count > 0 {
             connections.push((endpoint(&sdk, service), count));
         }
@@ -130,8 +162,8 @@ pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
     let clients = AwsClients {
         dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
         sqs: aws_sdk_sqs::Client::new(&sdk),
-        ses: (needs.ses > 0).then(|| aws_sdk_sesv2::Client::new(&sdk)),
-        s3: (needs.s3 > 0).then(|| crate::aws::s3_client(&sdk)),
+        ses: needs.ses.map(|need| (need.build)(&sdk)),
+        s3: needs.s3.map(|need| (need.build)(&sdk)),
     };
     let ready = opening.wait(PRECONNECT_WAIT).await;
     tracing::debug!(ready, "connections opened in init");

@@ -78,15 +78,9 @@ impl Portal {
         }
     }
 
-    /// Reads a function's configuration (`RATE_LIMIT_SALT` included) and
-    /// builds the SDK clients from the environment.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        Ok(Self::new(config, AwsClients::from_env().await))
-    }
-
-    /// [`Portal::from_env`] for `portalctl`, which limits nothing and so
-    /// starts without `RATE_LIMIT_SALT`.
+    /// The portal `portalctl` runs on: the SDK's standard environment (profiles
+    /// included), and no `RATE_LIMIT_SALT`, since it limits nothing. Functions
+    /// start through `aws_init::lambda_portal`.
     pub async fn for_operator_from_env() -> Result<Self, ConfigError> {
         let config = Config::for_operator_from_env()?;
         Ok(Self::new(config, AwsClients::from_env().await))
