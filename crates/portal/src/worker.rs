@@ -14,9 +14,13 @@
 //!
 //! No record starts with less than the deadline margin of the invocation
 //! left: those are reported as failures for SQS to redeliver, instead of
-//! being cut off when Lambda stops the invocation. Numbers: docs/EVENTS.md.
+//! being cut off when Lambda stops the invocation. Records still running just
+//! before the deadline are cut off and reported as failures with every record
+//! not yet started, and the ledger claims they hold are given back, so the
+//! redelivery runs at once instead of finding them busy until they go stale.
+//! Numbers: docs/EVENTS.md.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -24,6 +28,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::config::ConfigError;
 use crate::domain::WorkerMessage;
+use crate::service::HeldClaims;
 pub use crate::service::{Outcome, WorkError};
 use crate::Portal;
 
@@ -39,6 +44,8 @@ pub const CONCURRENCY: usize = 5;
 /// Kept back to answer Lambda: a record still running then is reported as
 /// failed (Lambda would cut it off a moment later anyway).
 const ANSWER_RESERVE: Duration = Duration::from_millis(200);
+/// Of that reserve, what giving back a cut-off record's ledger claims may take.
+const RELEASE_BUDGET: Duration = Duration::from_millis(100);
 
 pub struct Worker {
     portal: Portal,
@@ -79,7 +86,8 @@ impl Worker {
         let last_start = deadline.checked_sub(self.margin).unwrap_or(deadline);
         let answer_by = tokio::time::Instant::from_std(deadline.checked_sub(ANSWER_RESERVE).unwrap_or(deadline));
         let mut failed = Vec::new();
-        let mut running_ids = HashSet::new();
+        // The claims each running record holds, to give back if it is cut off.
+        let mut running_ids: HashMap<String, HeldClaims> = HashMap::new();
         let mut running = FuturesUnordered::new();
         let mut waiting = event.records.iter();
         loop {
@@ -95,9 +103,10 @@ impl Worker {
                     failed.extend(unstarted);
                     break;
                 }
-                running_ids.insert(message_id(record));
+                let held = HeldClaims::default();
+                running_ids.insert(message_id(record), held.clone());
                 // Boxed: the processing future is deep enough to strain type layout.
-                running.push(Box::pin(async move { (message_id(record), self.process(record).await) }));
+                running.push(Box::pin(async move { (message_id(record), held.track(self.process(record)).await) }));
             }
             match tokio::time::timeout_at(answer_by, running.next()).await {
                 Ok(Some((id, result))) => {
@@ -116,7 +125,14 @@ impl Worker {
                         records = running_ids.len(),
                         "records still running at the deadline; SQS will redeliver them"
                     );
-                    failed.extend(running_ids.drain());
+                    drop(running);
+                    // Records never started are failures too: answered as
+                    // successes they would be deleted unprocessed.
+                    failed.extend(waiting.by_ref().map(message_id));
+                    let (ids, held): (Vec<String>, Vec<HeldClaims>) = running_ids.drain().unzip();
+                    let releases = held.iter().map(|claims| self.portal.release_claims(claims, RELEASE_BUDGET));
+                    futures_util::future::join_all(releases).await;
+                    failed.extend(ids);
                     break;
                 }
             }

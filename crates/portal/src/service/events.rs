@@ -16,7 +16,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::Portal;
+use super::{claims, Portal};
 use crate::aws::AwsError;
 use crate::domain::events::BadEvent;
 use crate::domain::secrets::{new_link_token, token_hash};
@@ -106,18 +106,26 @@ impl Portal {
         Fut: Future<Output = Result<(), AwsError>>,
     {
         let store = &self.store;
-        match store.claim_effect(&key).await? {
+        let holder = ulid::Ulid::new().to_string();
+        match store.claim_effect(&key, &holder).await? {
             Claim::Done => Ok(()),
             Claim::Busy => Err(WorkError::Busy),
-            Claim::Run => match effect().await {
-                Ok(()) => Ok(store.complete_effect(&key).await?),
-                Err(err) => {
-                    if let Err(release) = store.release_effect(&key).await {
-                        tracing::warn!(error = %release, "could not release a failed effect; it reruns after the stale-claim delay");
+            Claim::Run => {
+                claims::taken(&key, &holder);
+                let ran = effect().await;
+                // Settled before the write that records it: an effect that ran
+                // is never given back, even if this record is cut off now.
+                claims::settled(&key, &holder);
+                match ran {
+                    Ok(()) => Ok(store.complete_effect(&key).await?),
+                    Err(err) => {
+                        if let Err(release) = store.release_effect(&key, &holder).await {
+                            tracing::warn!(error = %release, "could not release a failed effect; it reruns after the stale-claim delay");
+                        }
+                        Err(err.into())
                     }
-                    Err(err.into())
                 }
-            },
+            }
         }
     }
 

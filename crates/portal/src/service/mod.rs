@@ -16,6 +16,7 @@ use crate::store::Store;
 mod access;
 mod access_mail;
 mod agent;
+mod claims;
 mod conversation;
 mod csat;
 mod events;
@@ -29,6 +30,7 @@ mod workspace;
 
 pub use access::{AccessError, Granted, Opened};
 pub use agent::AgentActionError;
+pub use claims::HeldClaims;
 pub use conversation::{LookupError, ReplyError, ReplyReceipt};
 pub use csat::{Survey, SurveyError};
 pub use events::{Outcome, WorkError};

@@ -13,6 +13,8 @@ use crate::aws::AwsError;
 pub const STALE_CLAIM_SECS: i64 = 120;
 /// Ledger entries outlive any redelivery (SQS keeps messages at most 14 days).
 const LEDGER_TTL_SECS: i64 = 15 * 24 * 3600;
+/// Who holds a claim.
+const CLAIMED_BY: &str = "claimedBy";
 
 /// The answer to "may I run this effect?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +28,9 @@ pub enum Claim {
 }
 
 impl Store {
-    /// Claims an effect before running it.
-    pub async fn claim_effect(&self, effect_key: &str) -> Result<Claim, AwsError> {
+    /// Claims an effect before running it; `holder` names this claim (a fresh
+    /// id per attempt), so that only it can give the claim back.
+    pub async fn claim_effect(&self, effect_key: &str, holder: &str) -> Result<Claim, AwsError> {
         let now = self.clock.now_unix();
         let result = self
             .client
@@ -35,6 +38,7 @@ impl Store {
             .table_name(&self.table)
             .set_item(Some(key(effect_pk(effect_key), EFFECT_SK)))
             .item("state", s("claimed"))
+            .item(CLAIMED_BY, s(holder))
             .item("claimedAt", n(now))
             .item(EXPIRES_AT, n(now + LEDGER_TTL_SECS))
             .condition_expression("attribute_not_exists(#pk) OR (#state = :claimed AND claimedAt < :stale)")
@@ -80,16 +84,19 @@ impl Store {
         Ok(())
     }
 
-    /// Gives a claimed effect back after it failed, so a redelivery can run it.
-    pub async fn release_effect(&self, effect_key: &str) -> Result<(), AwsError> {
+    /// Gives `holder`'s claim back after its effect failed or was cut off, so a
+    /// redelivery can run it (a claim someone else holds is left alone).
+    pub async fn release_effect(&self, effect_key: &str, holder: &str) -> Result<(), AwsError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(effect_pk(effect_key), EFFECT_SK)))
-            .condition_expression("#state = :claimed")
+            .condition_expression("#state = :claimed AND #holder = :holder")
             .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#holder", CLAIMED_BY)
             .expression_attribute_values(":claimed", s("claimed"))
+            .expression_attribute_values(":holder", s(holder))
             .send()
             .await;
         // Not claimed (any more): nothing to give back.

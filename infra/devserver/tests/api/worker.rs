@@ -366,6 +366,37 @@ async fn a_record_still_running_at_the_deadline_is_reported_in_time() {
     assert_eq!(failed_ids(&response), [messages[0].message_id().unwrap().to_owned()]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_cut_off_at_the_deadline_fails_every_record_left_and_gives_back_their_claims() {
+    // A first wave cut off inside the auto-assignment (its turn of the
+    // rotation is slow) and a record never started. Every one must come back:
+    // none answered as done, and no ledger claim turning the next delivery
+    // away as busy until it goes stale (a quickly retrying queue would
+    // dead-letter the record first).
+    let stack = Stack::start().await;
+    let records = portal::worker::CONCURRENCY + 1;
+    for i in 0..records {
+        assert_eq!(submit(&stack, i as u32, &format!("cut{i}@example.com"), "Cut").await, 201);
+    }
+    let messages = stack.receive_batch().await;
+    assert_eq!(messages.len(), records);
+    let turn = |call: &devserver::proxy::Call| String::from_utf8_lossy(&call.body).contains("assignSeq");
+    stack.proxy.delay_when(move |call| turn(call).then_some(Duration::from_secs(3)));
+    let worker = stack.worker().with_deadline_margin(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    let cut = worker.handle_until(as_event(&messages), started + Duration::from_secs(1)).await;
+    let mut all: Vec<String> = messages.iter().map(|m| m.message_id().unwrap().to_owned()).collect();
+    all.sort();
+    assert_eq!(failed_ids(&cut), all, "every record cut off or never started is retried");
+    stack.proxy.heal();
+    let again = stack.worker().handle(as_event(&messages)).await;
+    assert!(again.batch_item_failures.is_empty(), "the redelivery ran at once: {:?}", again.batch_item_failures);
+    let sent = stack.proxy.sent_emails();
+    let confirmations = sent.iter().filter(|m| m.subject.starts_with("We received your request")).count();
+    let agent_emails = sent.iter().filter(|m| m.subject.contains("assigned")).count();
+    assert_eq!((confirmations, agent_emails), (records, records), "each email once");
+}
+
 /// Handles `messages` as one batch, `concurrency` records at a time: how long it took.
 async fn time_batch(stack: &Stack, messages: &[aws_sdk_sqs::types::Message], concurrency: usize) -> Duration {
     let worker = stack.worker().with_concurrency(concurrency);
