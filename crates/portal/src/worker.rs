@@ -49,6 +49,7 @@ const RELEASE_BUDGET: Duration = Duration::from_millis(100);
 
 pub struct Worker {
     portal: Portal,
+    timeout: Duration,
     margin: Duration,
     concurrency: usize,
 }
@@ -59,7 +60,19 @@ impl Worker {
         if !portal.sends_mail() {
             return Err(ConfigError::Missing("MAIL_FROM".into()));
         }
-        Ok(Self { portal, margin: DEADLINE_MARGIN, concurrency: CONCURRENCY })
+        Ok(Self {
+            portal,
+            timeout: Duration::from_secs(TIMEOUT_SECS),
+            margin: DEADLINE_MARGIN,
+            concurrency: CONCURRENCY,
+        })
+    }
+
+    /// The same worker as an invocation of another timeout would run it (tests
+    /// that are about something else than deadlines give a loaded machine time).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The same worker with another deadline margin (tests use short deadlines).
@@ -74,9 +87,10 @@ impl Worker {
         self
     }
 
-    /// Handles one SQS batch as an invocation of [`TIMEOUT_SECS`] would.
+    /// Handles one SQS batch as an invocation of [`TIMEOUT_SECS`] (or the
+    /// timeout given) would.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        self.handle_until(event, Instant::now() + Duration::from_secs(TIMEOUT_SECS)).await
+        self.handle_until(event, Instant::now() + self.timeout).await
     }
 
     /// Handles one SQS batch that must be answered by `deadline`, reporting

@@ -87,10 +87,12 @@ async fn round_robin_is_fair_under_concurrency_and_skips_unavailable_agents() {
     while let Some(done) = tasks.join_next().await {
         done.unwrap();
     }
-    // Four pollers, like Lambda scaling out.
+    // Four pollers, like Lambda scaling out. Invocations with time to spare:
+    // one cut off inside an assignment may cost a turn of the rotation (see
+    // a_batch_cut_off_at_the_deadline_...), and a loaded machine is slow.
     let mut pollers = tokio::task::JoinSet::new();
     for _ in 0..4 {
-        let worker = stack.worker();
+        let worker = stack.worker().with_timeout(Duration::from_secs(120));
         let (sqs, queue) = (stack.clients.sqs.clone(), stack.provisioned.clone());
         pollers.spawn(async move {
             while devserver::sqs_trigger::deliver_once(&worker, &sqs, &queue, 0).await.unwrap() > 0 {}
