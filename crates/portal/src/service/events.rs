@@ -107,11 +107,21 @@ impl Portal {
     {
         let store = &self.store;
         let holder = ulid::Ulid::new().to_string();
-        match store.claim_effect(&key, &holder).await? {
+        // Noted before the claim is asked for: cut off while it is in flight,
+        // the claim may have been written (giving back one not ours is a no-op).
+        claims::taken(&key, &holder);
+        let claim = store.claim_effect(&key, &holder).await;
+        if !matches!(claim, Ok(Claim::Run)) {
+            claims::settled(&key, &holder);
+        }
+        if claim.is_err() {
+            // The answer was lost, not necessarily the write.
+            let _ = store.release_effect(&key, &holder).await;
+        }
+        match claim? {
             Claim::Done => Ok(()),
             Claim::Busy => Err(WorkError::Busy),
             Claim::Run => {
-                claims::taken(&key, &holder);
                 let ran = effect().await;
                 // Settled before the write that records it: an effect that ran
                 // is never given back, even if this record is cut off now.
