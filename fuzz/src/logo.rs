@@ -146,6 +146,9 @@ fn css_text(css: &str) -> String {
                     }
                     previous = c;
                 }
+                // A comment separates tokens (CSS Syntax 3): `url/**/(` is an
+                // ident and a bracket, never a url() a browser would load.
+                out.push('\u{1}');
             }
             _ => out.push(c),
         }
