@@ -17,7 +17,9 @@
 //! being cut off when Lambda stops the invocation. Records still running just
 //! before the deadline are cut off and reported as failures with every record
 //! not yet started, and the ledger claims they hold are given back, so the
-//! redelivery runs at once instead of finding them busy until they go stale.
+//! redelivery runs at once instead of finding them busy until they go stale;
+//! an email already asked of SES is not given back (it may have left) but
+//! finishes as a task of its own.
 //! Numbers: docs/EVENTS.md.
 
 use std::collections::HashMap;

@@ -76,6 +76,7 @@ pub struct FaultProxy {
     calls: Arc<Mutex<Vec<Call>>>,
     rule: Arc<Mutex<Option<Rule>>>,
     delay: Arc<Mutex<Option<DelayRule>>>,
+    answer_delay: Arc<Mutex<Option<DelayRule>>>,
     message: Arc<Mutex<Option<String>>>,
     /// Keep only SendEmail calls (the long-running local stack's recorder).
     mail_only: bool,
@@ -106,6 +107,7 @@ impl FaultProxy {
             calls: Arc::default(),
             rule: Arc::default(),
             delay: Arc::default(),
+            answer_delay: Arc::default(),
             message: Arc::default(),
             mail_only,
             upstream: httpc::Pool::new(upstream),
@@ -148,10 +150,18 @@ impl FaultProxy {
         *locked(&self.delay) = Some(Arc::new(rule));
     }
 
+    /// Sends every call for which `rule` returns a delay upstream at once and
+    /// holds its answer that long: the work is done, the answer is late (as
+    /// when SES has accepted an email and the network is slow).
+    pub fn delay_answer_when(&self, rule: impl Fn(&Call) -> Option<std::time::Duration> + Send + Sync + 'static) {
+        *locked(&self.answer_delay) = Some(Arc::new(rule));
+    }
+
     /// Clears every fault, delay and fault message.
     pub fn heal(&self) {
         *locked(&self.rule) = None;
         *locked(&self.delay) = None;
+        *locked(&self.answer_delay) = None;
         *locked(&self.message) = None;
     }
 
@@ -272,8 +282,14 @@ impl FaultProxy {
                 call.response = body;
             }
         }
+        let answer_delay = locked(&self.answer_delay).clone().and_then(|rule| rule(&call));
+        // Recorded before the answer is held: a caller that hangs up meanwhile
+        // still had its call done.
         if !self.mail_only || call.is_send_email() {
             locked(&self.calls).push(call);
+        }
+        if let Some(delay) = answer_delay {
+            tokio::time::sleep(delay).await;
         }
         response
     }

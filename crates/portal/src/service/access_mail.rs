@@ -23,7 +23,6 @@ impl Portal {
         event: &AccessRequested,
         sent_at: Option<i64>,
     ) -> Result<Outcome, WorkError> {
-        let mailer = self.mailer()?;
         let now = self.clock.now_unix();
         let age = sent_at.map(|sent| now - sent).unwrap_or(0);
         let store = &self.store;
@@ -44,19 +43,19 @@ impl Portal {
         };
         let workspace = store.get_workspace(&event.workspace).await?.ok_or(WorkError::NotYet)?;
         let brand = self.brand(&workspace);
-        self.once_keyed(event.effect_key("access_link_email"), || async {
+        self.mail_once_keyed(event.effect_key("access_link_email"), &brand, || async {
             let limit = Limit::access_links_per_address();
             if let Admission::Limited { .. } =
                 self.limiter.admit(limit, &Subject::Email(&request.email_normalized)).await?
             {
                 tracing::info!(workspace = %event.workspace, "address had its links for this hour; none sent");
-                return Ok(());
+                return Ok(None);
             }
             let token = new_link_token();
             let stored = LinkToken::access(event.workspace.clone(), &contact, reference, self.clock.now_unix());
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = self.links.access_url(&event.workspace, &token, reference);
-            mailer.send(&mail::access_link(&to, &url, reference), &brand).await
+            Ok(Some(mail::access_link(&to, &url, reference)))
         })
         .await?;
         Ok(Outcome::Done)

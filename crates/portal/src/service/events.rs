@@ -23,7 +23,7 @@ use crate::domain::secrets::{new_link_token, token_hash};
 use crate::domain::{
     Agent, Author, Comment, EventKind, InboxItem, LinkToken, PortalEvent, ReplyRecipient, Ticket, Visibility, Workspace,
 };
-use crate::mail::{self, Mailer};
+use crate::mail::{self, Email, Mailer};
 use crate::store::Claim;
 
 /// A message older than this whose ticket, comment or resolution does not exist
@@ -38,6 +38,9 @@ pub enum WorkError {
     NotYet,
     #[error("another delivery is running this effect")]
     Busy,
+    /// The runtime stopped an email's send before it answered.
+    #[error("the send was stopped before it answered")]
+    Stopped,
     /// This portal was built without `MAIL_FROM`, so it cannot send the emails events ask for.
     #[error("missing configuration: set MAIL_FROM")]
     NoSender,
@@ -90,51 +93,104 @@ impl Portal {
         mail::Brand::for_workspace(workspace, &self.links)
     }
 
-    /// Runs `effect` unless the ledger says it ran.
-    async fn once<F, Fut>(&self, event: &PortalEvent, name: &str, effect: F) -> Result<(), WorkError>
+    /// Sends the email `compose` writes unless the ledger says it was sent.
+    pub(super) async fn once_mail<F, Fut>(
+        &self,
+        event: &PortalEvent,
+        name: &str,
+        brand: &mail::Brand,
+        compose: F,
+    ) -> Result<(), WorkError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<(), AwsError>>,
+        Fut: Future<Output = Result<Email, AwsError>>,
     {
-        self.once_keyed(event.effect_key(name), effect).await
+        self.mail_once_keyed(event.effect_key(name), brand, || async { compose().await.map(Some) }).await
     }
 
-    /// Runs `effect` unless the ledger holds `key` as done.
+    /// Sends the email `compose` writes, if any, unless the ledger holds `key`
+    /// as done. Composing (link tokens, reply addresses) is given back when the
+    /// record is cut off and redone on redelivery. The send is not: once asked
+    /// for, the mail may have left, so the send and its done mark run as a
+    /// task of their own that cutting the record off does not stop.
+    pub(super) async fn mail_once_keyed<F, Fut>(
+        &self,
+        key: String,
+        brand: &mail::Brand,
+        compose: F,
+    ) -> Result<(), WorkError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<Email>, AwsError>>,
+    {
+        let mailer = self.mailer()?.clone();
+        let Some(holder) = self.claim(&key).await? else { return Ok(()) };
+        let email = match compose().await {
+            Ok(Some(email)) => email,
+            nothing_or_failed => {
+                claims::settled(&key, &holder);
+                return self.settle(&key, &holder, nothing_or_failed.map(|_| ())).await;
+            }
+        };
+        let (portal, brand) = (self.clone(), brand.clone());
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let (task_key, task_holder) = (key.clone(), holder.clone());
+        let task = tokio::spawn(async move {
+            let sent = mailer.send(&email, &brand).await;
+            let _ = answer.send(portal.settle(&task_key, &task_holder, sent).await);
+        });
+        claims::sending(&key, &holder, task);
+        answered.await.unwrap_or(Err(WorkError::Stopped))
+    }
+
+    /// Runs `effect` unless the ledger holds `key` as done. Cut off while it
+    /// runs, its claim is given back: for effects that may be repeated (a
+    /// repeated turn of the rotation costs at most that turn).
     pub(super) async fn once_keyed<F, Fut>(&self, key: String, effect: F) -> Result<(), WorkError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(), AwsError>>,
     {
+        let Some(holder) = self.claim(&key).await? else { return Ok(()) };
+        let ran = effect().await;
+        // Settled before the write that records it: an effect that ran is
+        // never given back, even if this record is cut off now.
+        claims::settled(&key, &holder);
+        self.settle(&key, &holder, ran).await
+    }
+
+    /// Claims `key` in the ledger: the new claim's holder, or `None` when the
+    /// effect is done.
+    async fn claim(&self, key: &str) -> Result<Option<String>, WorkError> {
         let store = &self.store;
         let holder = ulid::Ulid::new().to_string();
         // Noted before the claim is asked for: cut off while it is in flight,
         // the claim may have been written (giving back one not ours is a no-op).
-        claims::taken(&key, &holder);
-        let claim = store.claim_effect(&key, &holder).await;
+        claims::taken(key, &holder);
+        let claim = store.claim_effect(key, &holder).await;
         if !matches!(claim, Ok(Claim::Run)) {
-            claims::settled(&key, &holder);
+            claims::settled(key, &holder);
         }
         if claim.is_err() {
             // The answer was lost, not necessarily the write.
-            let _ = store.release_effect(&key, &holder).await;
+            let _ = store.release_effect(key, &holder).await;
         }
         match claim? {
-            Claim::Done => Ok(()),
+            Claim::Done => Ok(None),
             Claim::Busy => Err(WorkError::Busy),
-            Claim::Run => {
-                let ran = effect().await;
-                // Settled before the write that records it: an effect that ran
-                // is never given back, even if this record is cut off now.
-                claims::settled(&key, &holder);
-                match ran {
-                    Ok(()) => Ok(store.complete_effect(&key).await?),
-                    Err(err) => {
-                        if let Err(release) = store.release_effect(&key, &holder).await {
-                            tracing::warn!(error = %release, "could not release a failed effect; it reruns after the stale-claim delay");
-                        }
-                        Err(err.into())
-                    }
+            Claim::Run => Ok(Some(holder)),
+        }
+    }
+
+    /// Records how a claimed effect's run ended: done, or given back to be retried.
+    async fn settle(&self, key: &str, holder: &str, ran: Result<(), AwsError>) -> Result<(), WorkError> {
+        match ran {
+            Ok(()) => Ok(self.store.complete_effect(key).await?),
+            Err(err) => {
+                if let Err(release) = self.store.release_effect(key, holder).await {
+                    tracing::warn!(error = %release, "could not release a failed effect; it reruns after the stale-claim delay");
                 }
+                Err(err.into())
             }
         }
     }
@@ -166,7 +222,6 @@ impl Portal {
     }
 
     async fn ticket_created(&self, event: &PortalEvent, age: i64) -> Result<Outcome, WorkError> {
-        let mailer = self.mailer()?;
         let store = &self.store;
         let found = self
             .announced(age, || async {
@@ -185,12 +240,11 @@ impl Portal {
                 return Ok(());
             }
             let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
-            self.once(event, "confirmation_email", || async {
-                let email = mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)
+            self.once_mail(event, "confirmation_email", &brand, || async {
+                Ok(mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)
                     .with_ticket_link(self.new_ticket_link(&ticket).await?)
                     .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
-                    .with_thread(self.thread_of(&ticket));
-                mailer.send(&email, &brand).await
+                    .with_thread(self.thread_of(&ticket)))
             })
             .await
         };
@@ -209,7 +263,6 @@ impl Portal {
         ticket: &Ticket,
         brand: &mail::Brand,
     ) -> Result<(), WorkError> {
-        let mailer = self.mailer()?;
         let Some(agent) = self.assignee_for(event, workspace, ticket).await? else { return Ok(()) };
         let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
         let reference = ticket.reference.to_string();
@@ -223,11 +276,10 @@ impl Portal {
             read: false,
         };
         self.store.add_inbox_item(&event.workspace, &item).await?;
-        self.once(event, "agent_email", || async {
-            let email = mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking)
+        self.once_mail(event, "agent_email", brand, || async {
+            Ok(mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking)
                 .with_reply_to(self.reply_address(ticket, ReplyRecipient::Agent(agent.id.clone())).await?)
-                .with_thread(self.thread_of(ticket));
-            mailer.send(&email, brand).await
+                .with_thread(self.thread_of(ticket)))
         })
         .await
     }
@@ -310,7 +362,6 @@ impl Portal {
     }
 
     async fn agent_replied(&self, event: &PortalEvent, age: i64) -> Result<Outcome, WorkError> {
-        let mailer = self.mailer()?;
         let Some((ticket, comment)) = self.announced_comment(event, age).await? else {
             return Ok(Outcome::Dropped);
         };
@@ -325,19 +376,17 @@ impl Portal {
         let workspace = self.event_workspace(event).await?;
         let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
         let brand = self.brand(&workspace);
-        self.once(event, "customer_email", || async {
-            let email = mail::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking)
+        self.once_mail(event, "customer_email", &brand, || async {
+            Ok(mail::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking)
                 .with_ticket_link(self.new_ticket_link(&ticket).await?)
                 .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
-                .with_thread(self.thread_of(&ticket));
-            mailer.send(&email, &brand).await
+                .with_thread(self.thread_of(&ticket)))
         })
         .await?;
         Ok(Outcome::Done)
     }
 
     async fn ticket_resolved(&self, event: &PortalEvent, age: i64) -> Result<Outcome, WorkError> {
-        let mailer = self.mailer()?;
         let store = &self.store;
         let found = self
             .announced(age, || async {
@@ -354,17 +403,16 @@ impl Portal {
         }
         let workspace = self.event_workspace(event).await?;
         let resolution = ticket.resolution.clone().map(|r| r.text).unwrap_or_default();
-        self.once(event, "csat_email", || async {
+        let brand = self.brand(&workspace);
+        self.once_mail(event, "csat_email", &brand, || async {
             let token = new_link_token();
             let stored = LinkToken::survey(event.workspace.clone(), ticket.reference, &event.id, self.clock.now_unix());
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = self.links.survey_url(&event.workspace, &token);
-            let email = mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url)
+            Ok(mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url)
                 .with_ticket_link(self.new_ticket_link(&ticket).await?)
                 .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
-                .with_thread(self.thread_of(&ticket));
-            let brand = self.brand(&workspace);
-            mailer.send(&email, &brand).await
+                .with_thread(self.thread_of(&ticket)))
         })
         .await?;
         Ok(Outcome::Done)
