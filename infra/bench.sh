@@ -44,8 +44,8 @@ variant_args() {
     3) printf '%s\n' --config profile.release.opt-level=3 ;;
     z-hot3)
       for crate in "${hot[@]}"; do printf '%s\n' --config "profile.release.package.$crate.opt-level=3"; done ;;
-    z-hot3-awslc3)
-      for crate in "${hot[@]}" aws-lc-sys aws-lc-rs; do printf '%s\n' --config "profile.release.package.$crate.opt-level=3"; done ;;
+    z-hot3-ring3)
+      for crate in "${hot[@]}" ring; do printf '%s\n' --config "profile.release.package.$crate.opt-level=3"; done ;;
     z-mimalloc) printf '%s\n' --features portal/mimalloc ;;
     *) echo "unknown variant $1" >&2; return 1 ;;
   esac
@@ -93,7 +93,7 @@ elif [ "$mode" = callgrind ]; then
     --config 'profile.release.strip=false' "${bins[@]}"
 elif [ "$mode" = variants ]; then
   variants=("$@")
-  [ ${#variants[@]} -eq 0 ] && variants=(z z-hot3 z-hot3-awslc3 z-mimalloc s 3)
+  [ ${#variants[@]} -eq 0 ] && variants=(z z-hot3 z-hot3-ring3 z-mimalloc s 3)
   set --
 else
   cargo lambda build --release --x86-64 "${bins[@]}"

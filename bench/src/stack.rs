@@ -56,7 +56,7 @@ impl Stack {
     /// hundreds of tickets get stacks of their own.
     pub async fn start(label: &str, tickets: usize) -> Result<Self, Error> {
         let names = StackNames::with_prefix(&format!("bench{}-{label}-", std::process::id()));
-        let clients = AwsClients::from_env().await;
+        let clients = AwsClients::from_env().await?;
         let provisioned = provision(&clients, &names, SENDER, 30).await?;
         let config = portal::config::Config::for_stack(&names, &provisioned, BASE_URL, SENDER);
         let store = portal::store::Store::new(clients.dynamodb.clone(), &names.table);

@@ -4,7 +4,18 @@
 
 use std::fmt;
 
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, ConfigLoader};
+
+use crate::aws_init::http::LambdaHttpClient;
+use crate::aws_init::tls::{self, TlsError};
+
+/// The SDK's standard loader (profiles, `AWS_ENDPOINT_URL`, retries) on the
+/// HTTP client the functions use: one TLS stack for every client and tool,
+/// and the SDK's default client (a second TLS library) not compiled in.
+pub fn sdk_loader() -> Result<ConfigLoader, TlsError> {
+    let http = LambdaHttpClient::new(tls::client_config()?);
+    Ok(aws_config::defaults(BehaviorVersion::latest()).http_client(http))
+}
 
 /// The SDK clients the portal uses. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -19,9 +30,9 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
-    pub async fn from_env() -> Self {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        Self::all(&sdk)
+    pub async fn from_env() -> Result<Self, TlsError> {
+        let sdk = sdk_loader()?.load().await;
+        Ok(Self::all(&sdk))
     }
 
     /// Every client, on one SDK configuration.
@@ -38,9 +49,9 @@ impl AwsClients {
 impl AwsClients {
     /// Clients for an explicit endpoint (tests put a proxy in front of the
     /// emulator this way; the functions use the environment only).
-    pub async fn with_endpoint(endpoint: &str) -> Self {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
-        Self::all(&sdk)
+    pub async fn with_endpoint(endpoint: &str) -> Result<Self, TlsError> {
+        let sdk = sdk_loader()?.endpoint_url(endpoint).load().await;
+        Ok(Self::all(&sdk))
     }
 }
 

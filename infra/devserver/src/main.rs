@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // so the dev mailbox shows what the emulator drops (Reply-To, headers).
     let recorder = devserver::proxy::FaultProxy::start_mail_recorder(emulator).await?;
     devserver::mail::record_sends_through(recorder.clone());
-    let clients = AwsClients::with_endpoint(&recorder.endpoint()).await;
+    let clients = AwsClients::with_endpoint(&recorder.endpoint()).await?;
     let provisioned = provision(&clients, &names, &sender, VISIBILITY_TIMEOUT_SECS).await?;
     let mut config = Config::for_stack(&names, &provisioned, &base_url, &sender);
     config.rate_limit_salt = Some(local_salt()?);

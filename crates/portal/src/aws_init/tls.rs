@@ -50,7 +50,7 @@ pub fn client_config() -> Result<ClientConfig, TlsError> {
 
 pub(crate) fn client_config_with(ca_bundle: Option<&str>) -> Result<ClientConfig, TlsError> {
     let roots = root_store(ca_bundle)?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)

@@ -85,7 +85,8 @@ impl Portal {
     /// start through `aws_init::lambda_portal`.
     pub async fn for_operator_from_env() -> Result<Self, ConfigError> {
         let config = Config::for_operator_from_env()?;
-        Ok(Self::new(config, AwsClients::from_env().await))
+        let clients = AwsClients::from_env().await.map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(Self::new(config, clients))
     }
 
     /// The deployment this portal serves.

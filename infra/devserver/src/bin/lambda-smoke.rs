@@ -28,7 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL must point at the emulator")?;
     let names = StackNames::with_prefix(&format!("smoke{}-", std::process::id()));
     let sender = "support@portal.example";
-    let clients = AwsClients::from_env().await;
+    let clients = AwsClients::from_env().await?;
     let provisioned = provision(&clients, &names, sender, 2).await?;
     // Every function refuses to start without a salt: give them this run's own.
     let salt = portal::domain::secrets::RateLimitSalt::generate();

@@ -85,7 +85,7 @@ fn without_a_stack_it_says_what_to_do() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_and_json_against_a_real_stack() {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("run with `make test` (AWS_ENDPOINT_URL)");
-    let clients = AwsClients::from_env().await;
+    let clients = AwsClients::from_env().await.unwrap();
     let names = StackNames::with_prefix(&format!("cli{}-", std::process::id()));
     let stack = provision(&clients, &names, "support@portal.example", 2).await.unwrap();
     let run = |args: &[&str]| {

@@ -8,7 +8,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::retry::RetryPartition;
 
 use devserver::httpc::{self, HttpResponse};
@@ -68,7 +67,7 @@ pub fn emulator_endpoint() -> String {
 /// across the process, and in one test binary a test that fails calls on
 /// purpose would use up the retries of every other test.
 pub async fn clients_for(endpoint: &str) -> AwsClients {
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
+    let sdk = portal::aws::sdk_loader().expect("TLS configuration").endpoint_url(endpoint).load().await;
     let retry = sdk
         .retry_config()
         .cloned()
