@@ -58,6 +58,23 @@ ctl() (
   set +a
   target/debug/portalctl "$@" >/dev/null
 )
+# Resolving needs the agent the worker assigns: wait for the assignments.
+assigned() {
+  (
+    set -a
+    # shellcheck disable=SC1090
+    source "$env_file"
+    set +a
+    target/debug/portalctl ticket show demo "$1" --json
+  ) | python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin).get("assignee") else 1)'
+}
+for ref in TKT-0001 TKT-0003; do
+  for _ in $(seq 1 150); do
+    assigned "$ref" && break
+    sleep 0.2
+  done
+  assigned "$ref" || fail "the worker did not assign $ref"
+done
 ctl ticket resolve demo TKT-0001 --resolution "Resolved for the API test." || fail "portalctl resolve"
 ctl ticket resolve demo TKT-0003 --resolution "Resolved for the API test." || fail "portalctl resolve"
 ctl ticket status demo TKT-0002 closed || fail "portalctl status"

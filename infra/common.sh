@@ -10,6 +10,14 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 export SAM_CLI_TELEMETRY=0
 export AWS_MAX_ATTEMPTS="${AWS_MAX_ATTEMPTS:-10}"
 
+# libFuzzer (the fuzz targets, workspace members) is C++: the workspace build needs a compiler.
+ensure_cxx() {
+  if ! command -v c++ >/dev/null 2>&1; then
+    echo "== installing a C++ compiler (libFuzzer is C++)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null
+  fi
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -2,12 +2,15 @@
 # The deployable artefacts, checked without Docker:
 #   1. sam validate --lint: the SAM template is valid and lint-clean;
 #   2. cargo lambda build --release: every function as a Lambda bootstrap (x86_64), zipped;
-#   3. lambda-smoke: every sample in events/ through those release binaries, each
-#      started under a Lambda Runtime API emulator, against the AWS emulator.
+#   3. lambda-smoke: every sample in events/ through those bootstraps, each started
+#      under a Lambda Runtime API emulator, against the AWS emulator.
 #
-#   infra/lambda-check.sh          all three
-#   infra/lambda-check.sh build    1 and 2 (make test runs them beside cargo test)
-#   infra/lambda-check.sh smoke    3, on the binaries step 2 built
+#   infra/lambda-check.sh              all three, on the release bootstraps (CI, after make test)
+#   infra/lambda-check.sh validate     1
+#   infra/lambda-check.sh build        1 and 2 (make package)
+#   infra/lambda-check.sh smoke        3, on the release bootstraps step 2 built
+#   infra/lambda-check.sh smoke-debug  3, on the workspace's debug build of the same
+#                                      mains (make test: no second build of the tree)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -17,12 +20,17 @@ export PATH="$root/.venv/bin:$PATH"
 functions=(submit track reply csat assign-worker outbox-sweeper inbound-email)
 
 step="${1:-all}"
-case "$step" in all | build | smoke) ;; *) echo "usage: $0 [build|smoke]" >&2; exit 2 ;; esac
+case "$step" in all | validate | build | smoke | smoke-debug) ;;
+  *) echo "usage: $0 [validate|build|smoke|smoke-debug]" >&2; exit 2 ;;
+esac
 
-if [ "$step" != smoke ]; then
+if [ "$step" = all ] || [ "$step" = validate ] || [ "$step" = build ]; then
   echo "== sam validate --lint"
   sam validate --lint --template-file template.yaml --region "$AWS_REGION"
+fi
+[ "$step" = validate ] && exit 0
 
+if [ "$step" = all ] || [ "$step" = build ]; then
   echo "== cargo lambda build --release --x86-64"
   bins=()
   for f in "${functions[@]}"; do bins+=(--bin "$f"); done
@@ -31,7 +39,18 @@ if [ "$step" != smoke ]; then
 fi
 [ "$step" = build ] && exit 0
 
-echo "== every sample event through the release binaries"
+bootstraps=target/lambda
+if [ "$step" = smoke-debug ]; then
+  # The same layout as cargo lambda's (<function>/bootstrap), linked to the debug build.
+  bootstraps=target/debug-bootstraps
+  for f in "${functions[@]}"; do
+    [ -x "target/debug/$f" ] || cargo build --quiet --workspace --bins
+    mkdir -p "$bootstraps/$f"
+    ln -sf "../../debug/$f" "$bootstraps/$f/bootstrap"
+  done
+fi
+
+echo "== every sample event through the bootstraps in $bootstraps"
 started_moto=""
 if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
   port="$(free_port)"
@@ -39,5 +58,6 @@ if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 fi
 trap '[ -n "$started_moto" ] && kill "$started_moto" 2>/dev/null || true' EXIT
-cargo build --quiet -p devserver --bin lambda-smoke
-target/debug/lambda-smoke target/lambda
+# Built with the workspace (a build of this package alone would resolve other features).
+[ -x target/debug/lambda-smoke ] || cargo build --quiet --workspace --bins
+target/debug/lambda-smoke "$bootstraps"

@@ -27,6 +27,9 @@ logs=target/test-logs
 echo "== installing the emulator and the Lambda tools (log: $logs/install.log), building the workspace and its tests"
 (infra/emulator.sh install && infra/lambda-tools.sh) >"$logs/install.log" 2>&1 &
 install_pid=$!
+ensure_cxx
+# Built once: the tests, the functions' mains the smoke test starts, the dev
+# server the suites run, and every dependency the instrumented fuzz build reuses.
 cargo build --workspace --all-targets
 end_phase "build"
 wait "$install_pid" || { tail -n 30 "$logs/install.log"; exit 1; }
@@ -55,24 +58,21 @@ echo "== cargo test (unit, handler and emulator integration tests)"
 # cores, but not so many that the timing-sensitive ones (round trips counted
 # from overlapping calls, the thousand-ticket burst) starve.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}"
-cargo test --workspace --all-targets --no-fail-fast
+# Every target but the binaries: no binary holds a test, and the fuzz targets'
+# are libFuzzer mains that would fuzz without end. The same packages as the
+# build, so the same features: nothing is rebuilt.
+cargo test --workspace --lib --tests --benches --examples --no-fail-fast
 end_phase "cargo test"
 
-# The release builds (Lambda binaries, fuzz targets) after the tests, not beside
-# them: on two cores a release build beside the suite slowed it past its own
-# limits (a fresh clone, 2026-12-01).
-echo "== building the Lambda binaries and the fuzz targets (log: $logs/release-builds.log)"
-if ! (bash infra/lambda-check.sh build && FUZZ_STEP=build bash infra/fuzz.sh) >"$logs/release-builds.log" 2>&1; then
-  tail -n 40 "$logs/release-builds.log"
-  echo "== the release builds failed (log: $logs/release-builds.log)"
-  exit 1
-fi
-end_phase "release builds"
+# The template, and every sample event through the functions' real mains under
+# the Lambda Runtime API emulator (the debug build: the release bootstraps are
+# built and smoke-tested by `make package` and CI, after this command).
+bash infra/lambda-check.sh validate
+bash infra/lambda-check.sh smoke-debug
+end_phase "sam validate, lambda smoke"
 
-# Suites that drive the release binaries or a running local stack (each starts its
-# own, with infra/run.sh on free ports).
-bash infra/lambda-check.sh smoke
-end_phase "lambda-check smoke"
+# Suites that drive a running local stack (each starts its own, with
+# infra/run.sh on free ports), then the fuzz targets.
 for suite in infra/api-test.sh infra/browser-test.sh infra/fuzz.sh; do
   echo "== $suite"
   bash "$suite"

@@ -111,8 +111,10 @@ fn has_script_url(text: &str) -> bool {
     compact.contains("javascript:") || compact.contains("vbscript:")
 }
 
-/// CSS with escapes and comments resolved, then lower case without white
-/// space: every way of spelling `url(` or `@import` becomes that text.
+/// CSS with escapes and comments resolved, then lower case, with comments and
+/// white space as one separator: every way of spelling `url(` or `@import`
+/// becomes that text, and what a browser reads as two tokens (`@impor t`,
+/// `url (`, `url/**/(`) stays apart.
 fn css_text(css: &str) -> String {
     let mut out = String::new();
     let mut chars = css.chars().peekable();
@@ -148,13 +150,16 @@ fn css_text(css: &str) -> String {
                 }
                 // A comment separates tokens (CSS Syntax 3): `url/**/(` is an
                 // ident and a bracket, never a url() a browser would load.
-                out.push('\u{1}');
+                out.push(SEPARATOR);
             }
             _ => out.push(c),
         }
     }
-    out.chars().filter(|c| !c.is_ascii_whitespace()).map(|c| c.to_ascii_lowercase()).collect()
+    out.chars().map(|c| if c.is_ascii_whitespace() { SEPARATOR } else { c.to_ascii_lowercase() }).collect()
 }
+
+/// Stands for a comment or white space between tokens in [`css_text`].
+const SEPARATOR: char = '\u{1}';
 
 fn assert_no_external_css(css: &str) {
     let text = css_text(css);
@@ -163,7 +168,7 @@ fn assert_no_external_css(css: &str) {
         assert!(!text.contains(loader), "{loader} in {css:?}");
     }
     for (at, _) in text.match_indices("url(") {
-        let target = text[at + 4..].trim_start_matches(['\'', '"']);
+        let target = text[at + 4..].trim_start_matches(['\'', '"', SEPARATOR]);
         assert!(target.starts_with('#'), "url() to {target:?} in {css:?}");
     }
 }
