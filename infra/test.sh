@@ -31,6 +31,7 @@ ensure_cxx
 # Built once: the tests, the functions' mains the smoke test starts, the dev
 # server the suites run, and every dependency the instrumented fuzz build reuses.
 cargo build --workspace --all-targets
+export PORTAL_WORKSPACE_BUILT=1
 end_phase "build"
 wait "$install_pid" || { tail -n 30 "$logs/install.log"; exit 1; }
 end_phase "install tools (rest)"
