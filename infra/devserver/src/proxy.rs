@@ -66,6 +66,25 @@ pub struct Fault {
 
 type Rule = Arc<dyn Fn(&Call) -> Option<Fault> + Send + Sync>;
 type DelayRule = Arc<dyn Fn(&Call) -> Option<std::time::Duration> + Send + Sync>;
+type HoldRule = Arc<dyn Fn(&Call) -> bool + Send + Sync>;
+/// Which answers to hold, and the gate they wait for.
+type HeldAnswers = (HoldRule, tokio::sync::watch::Receiver<bool>);
+
+/// Holds the answers [`FaultProxy::hold_answers_when`] picked until [`AnswerGate::open`]
+/// (or until it is dropped: nothing stays held past the test).
+pub struct AnswerGate(tokio::sync::watch::Sender<bool>);
+
+impl AnswerGate {
+    pub fn open(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Drop for AnswerGate {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
 
 /// What an injected fault says unless a test chooses its message.
 const DEFAULT_FAULT_MESSAGE: &str = "fault injected by the test proxy";
@@ -76,7 +95,7 @@ pub struct FaultProxy {
     calls: Arc<Mutex<Vec<Call>>>,
     rule: Arc<Mutex<Option<Rule>>>,
     delay: Arc<Mutex<Option<DelayRule>>>,
-    answer_delay: Arc<Mutex<Option<DelayRule>>>,
+    held_answers: Arc<Mutex<Option<HeldAnswers>>>,
     message: Arc<Mutex<Option<String>>>,
     /// Keep only SendEmail calls (the long-running local stack's recorder).
     mail_only: bool,
@@ -107,7 +126,7 @@ impl FaultProxy {
             calls: Arc::default(),
             rule: Arc::default(),
             delay: Arc::default(),
-            answer_delay: Arc::default(),
+            held_answers: Arc::default(),
             message: Arc::default(),
             mail_only,
             upstream: httpc::Pool::new(upstream),
@@ -150,18 +169,21 @@ impl FaultProxy {
         *locked(&self.delay) = Some(Arc::new(rule));
     }
 
-    /// Sends every call for which `rule` returns a delay upstream at once and
-    /// holds its answer that long: the work is done, the answer is late (as
-    /// when SES has accepted an email and the network is slow).
-    pub fn delay_answer_when(&self, rule: impl Fn(&Call) -> Option<std::time::Duration> + Send + Sync + 'static) {
-        *locked(&self.answer_delay) = Some(Arc::new(rule));
+    /// Sends every call that `rule` picks upstream at once and holds its
+    /// answer until the returned gate opens: the work is done, the answer is
+    /// late (as when SES has accepted an email and the network stalls).
+    pub fn hold_answers_when(&self, rule: impl Fn(&Call) -> bool + Send + Sync + 'static) -> AnswerGate {
+        let (open, opened) = tokio::sync::watch::channel(false);
+        *locked(&self.held_answers) = Some((Arc::new(rule), opened));
+        AnswerGate(open)
     }
 
     /// Clears every fault, delay and fault message.
     pub fn heal(&self) {
         *locked(&self.rule) = None;
         *locked(&self.delay) = None;
-        *locked(&self.answer_delay) = None;
+        // Answers already held wait for their gate.
+        *locked(&self.held_answers) = None;
         *locked(&self.message) = None;
     }
 
@@ -282,14 +304,14 @@ impl FaultProxy {
                 call.response = body;
             }
         }
-        let answer_delay = locked(&self.answer_delay).clone().and_then(|rule| rule(&call));
+        let hold = locked(&self.held_answers).clone().filter(|(rule, _)| rule(&call)).map(|(_, opened)| opened);
         // Recorded before the answer is held: a caller that hangs up meanwhile
         // still had its call done.
         if !self.mail_only || call.is_send_email() {
             locked(&self.calls).push(call);
         }
-        if let Some(delay) = answer_delay {
-            tokio::time::sleep(delay).await;
+        if let Some(mut opened) = hold {
+            let _ = opened.wait_for(|open| *open).await;
         }
         response
     }

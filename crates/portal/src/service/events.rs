@@ -128,8 +128,11 @@ impl Portal {
         let email = match compose().await {
             Ok(Some(email)) => email,
             nothing_or_failed => {
+                // Nothing was sent: settled after the write, so that a cut
+                // during it still gives the claim back.
+                let settled = self.settle(&key, &holder, nothing_or_failed.map(|_| ())).await;
                 claims::settled(&key, &holder);
-                return self.settle(&key, &holder, nothing_or_failed.map(|_| ())).await;
+                return settled;
             }
         };
         let (portal, brand) = (self.clone(), brand.clone());

@@ -21,19 +21,38 @@ fn portalctl() -> Command {
 /// `make test` builds it first, so that the features are the same and this is a
 /// no-op there (`-p portalctl` alone resolves other features: a second build of
 /// the AWS SDK).
+///
+/// `make test` builds the workspace before any test (and says so): then there
+/// is nothing to build. Otherwise the build runs without the package variables
+/// cargo gives this test (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...): build
+/// scripts that watch them (ring's) would see another environment and rebuild
+/// the tree, relinking the test binaries while they run.
 fn portalctl_binary() -> PathBuf {
     let me = std::env::current_exe().unwrap();
     let profile_dir = me.parent().and_then(|deps| deps.parent()).unwrap().to_owned();
+    let binary = profile_dir.join("portalctl");
+    if std::env::var_os("PORTAL_WORKSPACE_BUILT").is_some() && binary.is_file() {
+        return binary;
+    }
     let target_dir = profile_dir.parent().unwrap();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let given_to_tests =
+            ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_", "CARGO_TARGET_TMPDIR"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix));
+        if given_to_tests || name == "OUT_DIR" {
+            build.env_remove(name.as_ref());
+        }
+    }
     build.args(["build", "--quiet", "--workspace", "--all-targets", "--target-dir"]).arg(target_dir);
     if profile_dir.ends_with("release") {
         build.arg("--release");
     }
     let built = build.current_dir(env!("CARGO_MANIFEST_DIR")).status().unwrap();
     assert!(built.success(), "cargo could not build portalctl");
-    let binary = profile_dir.join("portalctl");
     assert!(binary.is_file(), "no {}", binary.display());
     binary
 }
