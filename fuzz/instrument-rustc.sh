@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# RUSTC_WRAPPER for infra/fuzz.sh: adds libFuzzer's coverage instrumentation
-# (FUZZ_RUSTFLAGS) only to the crates named in FUZZ_INSTRUMENT, i.e. the code
-# under test, not the AWS SDK and runtime the portal also links but the fuzzed
-# parsers never call. Instrumenting those would cost build time and only add
-# noise to the coverage signal. Cargo calls this as: wrapper rustc ARGS...
+# RUSTC_WORKSPACE_WRAPPER for infra/fuzz.sh: cargo runs it for workspace
+# members only (every dependency is the plain copy the workspace build already
+# compiled); it adds libFuzzer's coverage instrumentation (FUZZ_RUSTFLAGS) to
+# the members named in FUZZ_INSTRUMENT, i.e. the code under test. Cargo calls
+# this as: wrapper rustc ARGS...
 set -euo pipefail
 rustc="$1"
 shift

@@ -39,12 +39,16 @@ if [ "$step" = all ] || [ "$step" = build ]; then
 fi
 [ "$step" = build ] && exit 0
 
+# The debug mains and lambda-smoke come with the workspace build (a build of
+# one package alone would resolve other features and rebuild the tree).
+for bin in lambda-smoke "${functions[@]}"; do
+  [ -x "target/debug/$bin" ] || { cargo build --quiet --workspace --bins; break; }
+done
 bootstraps=target/lambda
 if [ "$step" = smoke-debug ]; then
   # The same layout as cargo lambda's (<function>/bootstrap), linked to the debug build.
   bootstraps=target/debug-bootstraps
   for f in "${functions[@]}"; do
-    [ -x "target/debug/$f" ] || cargo build --quiet --workspace --bins
     mkdir -p "$bootstraps/$f"
     ln -sf "../../debug/$f" "$bootstraps/$f/bootstrap"
   done
@@ -58,6 +62,4 @@ if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 fi
 trap '[ -n "$started_moto" ] && kill "$started_moto" 2>/dev/null || true' EXIT
-# Built with the workspace (a build of this package alone would resolve other features).
-[ -x target/debug/lambda-smoke ] || cargo build --quiet --workspace --bins
 target/debug/lambda-smoke "$bootstraps"

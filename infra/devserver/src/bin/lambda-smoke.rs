@@ -1,4 +1,5 @@
-//! Runs every sample in `events/` through the real release bootstraps, each
+//! Runs every sample in `events/` through the functions' real bootstraps (the
+//! release ones from `make package`, or the debug build of the same mains), each
 //! started under the Lambda Runtime API emulator exactly as Lambda starts it,
 //! against a fresh stack on the emulator. Exits non-zero on any mismatch.
 //!
@@ -41,7 +42,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for function in FUNCTIONS {
         let bootstrap = dir.join(function).join("bootstrap");
         if !bootstrap.exists() {
-            return Err(format!("{} is missing: build with `cargo lambda build --release`", bootstrap.display()).into());
+            return Err(format!(
+                "{} is missing: build with `infra/lambda-check.sh build` (or smoke-debug)",
+                bootstrap.display()
+            )
+            .into());
         }
         let api = RuntimeApi::start().await?;
         let child = tokio::process::Command::new(&bootstrap)
