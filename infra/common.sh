@@ -10,12 +10,16 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 export SAM_CLI_TELEMETRY=0
 export AWS_MAX_ATTEMPTS="${AWS_MAX_ATTEMPTS:-10}"
 
-# libFuzzer (the fuzz targets, workspace members) is C++: the workspace build needs a compiler.
-ensure_cxx() {
-  if ! command -v c++ >/dev/null 2>&1; then
-    echo "== installing a C++ compiler (libFuzzer is C++)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null
-  fi
+# The workspace build's tools from Debian: a C++ compiler (libFuzzer, in the
+# fuzz targets, is C++) and mold, which infra/mold-gcc.sh links with when it is
+# there (the forty debug binaries link in seconds instead of minutes).
+ensure_build_tools() {
+  local missing=()
+  command -v c++ >/dev/null 2>&1 || missing+=(g++)
+  command -v mold >/dev/null 2>&1 || missing+=(mold)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "== installing ${missing[*]} from Debian"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 free_port() {

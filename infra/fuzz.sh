@@ -36,7 +36,7 @@ if [ "$#" -eq 0 ]; then targets=("${all_targets[@]}"); fi
 started=$SECONDS
 
 source infra/common.sh
-ensure_cxx
+ensure_build_tools
 
 echo "== building the fuzz targets (target/debug, instrumented)"
 # The flags of `cargo fuzz build --sanitizer none --debug-assertions`, and

@@ -27,7 +27,7 @@ logs=target/test-logs
 echo "== installing the emulator and the Lambda tools (log: $logs/install.log), building the workspace and its tests"
 (infra/emulator.sh install && infra/lambda-tools.sh) >"$logs/install.log" 2>&1 &
 install_pid=$!
-ensure_cxx
+ensure_build_tools
 # Built once: the tests, the functions' mains the smoke test starts, the dev
 # server the suites run, and every dependency the instrumented fuzz build reuses.
 cargo build --workspace --all-targets
