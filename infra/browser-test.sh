@@ -7,8 +7,8 @@
 #
 #   bash infra/browser-test.sh          (make test runs it after cargo test)
 #
-# Installs what is missing: Debian's chromium (apt) and browser/node_modules
-# (npm ci: playwright-core drives the system Chromium, it never downloads one).
+# Installs what is missing first (infra/browser-deps.sh; make test has it done
+# while the workspace builds).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,25 +23,7 @@ fail() {
   exit 1
 }
 
-if [ ! -x "$chromium" ]; then
-  echo "== installing chromium (apt)"
-  command -v apt-get >/dev/null || fail "no $chromium and no apt-get to install it"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >"$out/apt.log" 2>&1 \
-    || { tail -n 20 "$out/apt.log" >&2; fail "apt-get install chromium"; }
-fi
-command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are needed (Debian: apt-get install nodejs npm)"
-
-# npm ci only when the lockfile changed since the last install.
-stamp=browser/node_modules/.browser-test-lock
-if ! cmp -s browser/package-lock.json "$stamp"; then
-  echo "== npm ci (browser/)"
-  (cd browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) \
-    || fail "npm ci in browser/"
-  cp browser/package-lock.json "$stamp"
-fi
+bash infra/browser-deps.sh || fail "installing chromium and browser/node_modules"
 
 [ -x target/debug/portalctl ] || cargo build --quiet -p portalctl
 

@@ -21,13 +21,14 @@ summary() {
 }
 trap summary EXIT
 
-# Tools from PyPI download while the workspace builds.
+# The build's own tools first (apt takes one install at a time), then the
+# rest (PyPI, Debian's chromium, npm) downloads while the workspace builds.
+ensure_build_tools
 mkdir -p target/test-logs
 logs=target/test-logs
-echo "== installing the emulator and the Lambda tools (log: $logs/install.log), building the workspace and its tests"
-(infra/emulator.sh install && infra/lambda-tools.sh) >"$logs/install.log" 2>&1 &
+echo "== installing the emulator, the Lambda tools and the browser's (log: $logs/install.log), building the workspace and its tests"
+(infra/emulator.sh install && infra/lambda-tools.sh && infra/browser-deps.sh) >"$logs/install.log" 2>&1 &
 install_pid=$!
-ensure_build_tools
 # Built once: the tests, the functions' mains the smoke test starts, the dev
 # server the suites run, and every dependency the instrumented fuzz build reuses.
 cargo build --workspace --all-targets
