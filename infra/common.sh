@@ -11,15 +11,20 @@ export SAM_CLI_TELEMETRY=0
 export AWS_MAX_ATTEMPTS="${AWS_MAX_ATTEMPTS:-10}"
 
 # The workspace build's tools from Debian: a C++ compiler (libFuzzer, in the
-# fuzz targets, is C++) and mold, which infra/mold-gcc.sh links with when it is
-# there (the forty debug binaries link in seconds instead of minutes).
+# fuzz targets, is C++; required) and mold, which infra/mold-gcc.sh links with
+# when it is there (only faster: without it, no root say, the system linker serves).
+apt_install() {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 ensure_build_tools() {
-  local missing=()
-  command -v c++ >/dev/null 2>&1 || missing+=(g++)
-  command -v mold >/dev/null 2>&1 || missing+=(mold)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "== installing ${missing[*]} from Debian"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  if ! command -v c++ >/dev/null 2>&1; then
+    echo "== installing g++ from Debian (libFuzzer is C++)"
+    apt_install g++
+  fi
+  if ! command -v mold >/dev/null 2>&1; then
+    echo "== installing mold from Debian (the linker)"
+    apt_install mold 2>/dev/null || echo "(mold could not be installed: linking with the system linker)"
+  fi
 }
 
 free_port() {

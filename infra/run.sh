@@ -15,8 +15,8 @@ infra/emulator.sh install
 # make test builds the whole workspace first and says so: a build of these two
 # packages alone would resolve other features and rebuild the portal.
 if [ -z "${PORTAL_WORKSPACE_BUILT:-}" ]; then
-  # mold is only faster: without it (no root, say) the system linker serves.
-  ensure_build_tools || echo "(could not install g++/mold; linking with the system linker)"
+  # make run builds no fuzz target: a missing C++ compiler is no reason to stop.
+  ensure_build_tools || echo "(could not install g++; not needed here)"
   echo "building the portal ..."
   cargo build --quiet -p devserver -p portalctl
 fi
