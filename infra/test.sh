@@ -73,10 +73,28 @@ bash infra/lambda-check.sh validate
 bash infra/lambda-check.sh smoke-debug
 end_phase "sam validate, lambda smoke"
 
-# Suites that drive a running local stack (each starts its own, with
-# infra/run.sh on free ports), then the fuzz targets.
-for suite in infra/api-test.sh infra/browser-test.sh infra/fuzz.sh; do
-  echo "== $suite"
-  bash "$suite"
-  end_phase "$suite"
+# The suites that drive a running local stack, side by side: each starts its
+# own (infra/run.sh on free ports), and they wait on their stacks more than
+# they use the cores. Each logs to target/test-logs/<suite>.log, shown when both end.
+suites=(infra/api-test.sh infra/browser-test.sh)
+echo "== ${suites[*]}, side by side"
+suite_pids=()
+for suite in "${suites[@]}"; do
+  bash "$suite" >"$logs/$(basename "$suite" .sh).log" 2>&1 &
+  suite_pids+=($!)
 done
+failed=()
+for i in "${!suites[@]}"; do
+  wait "${suite_pids[$i]}" || failed+=("${suites[$i]}")
+done
+for suite in "${suites[@]}"; do
+  echo "== $suite (log: $logs/$(basename "$suite" .sh).log)"
+  cat "$logs/$(basename "$suite" .sh).log"
+done
+end_phase "api and browser suites"
+[ ${#failed[@]} -eq 0 ] || { echo "== FAILED: ${failed[*]}" >&2; exit 1; }
+
+# Then the fuzz targets, which use both cores.
+echo "== infra/fuzz.sh"
+bash infra/fuzz.sh
+end_phase "infra/fuzz.sh"
