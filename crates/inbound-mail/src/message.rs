@@ -94,7 +94,7 @@ impl InboundMail {
         let subject = Subject::from_decoded(subject_message.as_ref().unwrap_or(&message).subject().unwrap_or(""));
         let (text, source) = message_text(&message);
         let full = text.trim().to_owned();
-        let new = if is_forward(&subject) { full.clone() } else { strip_quotes(&full) };
+        let new = if subject.is_forward() { full.clone() } else { strip_quotes(&full) };
         Ok(Self {
             display_name: display_name(sender.and_then(|s| s.name())),
             from,
@@ -171,11 +171,4 @@ impl InboundMail {
 
 fn reparse(header: Option<&str>) -> Option<Message<'_>> {
     MessageParser::default().parse(header?.as_bytes())
-}
-
-/// A forwarded message (`Fwd:`, `FW:`, `WG:`, `TR:`, `RV:`) is kept whole: its
-/// "quote" is what the sender wants us to read.
-fn is_forward(subject: &Subject) -> bool {
-    let lower = subject.as_str().to_lowercase();
-    ["fwd:", "fw:", "wg:", "tr:", "rv:"].iter().any(|prefix| lower.starts_with(prefix))
 }

@@ -18,6 +18,13 @@ impl Subject {
         Self(single_line(decoded, MAX_SUBJECT_CHARS))
     }
 
+    /// A forwarded message (`Fwd:`, `FW:`, `WG:`, `TR:`, `RV:`) is kept whole:
+    /// its "quote" is what the sender wants us to read.
+    pub fn is_forward(&self) -> bool {
+        let lower = self.0.to_lowercase();
+        ["fwd:", "fw:", "wg:", "tr:", "rv:"].iter().any(|prefix| lower.starts_with(prefix))
+    }
+
     /// The cleaned subject.
     pub fn as_str(&self) -> &str {
         &self.0
