@@ -6,17 +6,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source infra/common.sh
 chromium=/usr/bin/chromium
-mkdir -p target/browser-test
 
 if [ ! -x "$chromium" ]; then
   echo "== installing chromium (apt)"
   command -v apt-get >/dev/null || { echo "no $chromium and no apt-get to install it" >&2; exit 1; }
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >target/browser-test/apt.log 2>&1 \
-    || { tail -n 20 target/browser-test/apt.log >&2; exit 1; }
+  apt_install chromium
 fi
 command -v node >/dev/null && command -v npm >/dev/null \
   || { echo "node and npm are needed (Debian: apt-get install nodejs npm)" >&2; exit 1; }

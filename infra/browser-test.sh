@@ -5,7 +5,7 @@
 # Screenshots of every page at 375 and 1280 px go to artifacts/screenshots/; the
 # stack's log to target/browser-test/stack.log.
 #
-#   bash infra/browser-test.sh          (make test runs it after cargo test)
+#   bash infra/browser-test.sh          (make test runs it beside the API suite)
 #
 # Installs what is missing first (infra/browser-deps.sh; make test has it done
 # while the workspace builds).

@@ -14,7 +14,9 @@ export AWS_MAX_ATTEMPTS="${AWS_MAX_ATTEMPTS:-10}"
 # fuzz targets, is C++; required) and mold, which infra/mold-gcc.sh links with
 # when it is there (only faster: without it, no root say, the system linker serves).
 apt_install() {
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 ensure_build_tools() {
   if ! command -v c++ >/dev/null 2>&1; then

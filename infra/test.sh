@@ -77,10 +77,11 @@ end_phase "sam validate, lambda smoke"
 # own (infra/run.sh on free ports), and they wait on their stacks more than
 # they use the cores. Each logs to target/test-logs/<suite>.log, shown when both end.
 suites=(infra/api-test.sh infra/browser-test.sh)
+suite_log() { echo "$logs/$(basename "$1" .sh).log"; }
 echo "== ${suites[*]}, side by side"
 suite_pids=()
 for suite in "${suites[@]}"; do
-  bash "$suite" >"$logs/$(basename "$suite" .sh).log" 2>&1 &
+  bash "$suite" >"$(suite_log "$suite")" 2>&1 &
   suite_pids+=($!)
 done
 failed=()
@@ -88,8 +89,8 @@ for i in "${!suites[@]}"; do
   wait "${suite_pids[$i]}" || failed+=("${suites[$i]}")
 done
 for suite in "${suites[@]}"; do
-  echo "== $suite (log: $logs/$(basename "$suite" .sh).log)"
-  cat "$logs/$(basename "$suite" .sh).log"
+  echo "== $suite (log: $(suite_log "$suite"))"
+  cat "$(suite_log "$suite")"
 done
 end_phase "api and browser suites"
 [ ${#failed[@]} -eq 0 ] || { echo "== FAILED: ${failed[*]}" >&2; exit 1; }
