@@ -4,10 +4,13 @@
 # emulator, and prints a table (also written to target/bench.md).
 #
 #   bash infra/bench.sh [lambda] [--runs 8] [--warm 100] [--sizes 128,256,1024] [--only submit,track]
+#                       [--function-env PORTAL_INIT_CONNECT_WAIT_MS=0]
 #       Lambda-like (the default): AWS over TLS (nginx in front of the emulator,
-#       a throwaway CA), init at full speed, then each memory size's CPU share
-#       (CFS quota via the cgroup filesystem; needs root). Beside the Node.js and
-#       Python peers in bench/peers (installed here from npm and PyPI).
+#       a throwaway CA; BENCH_TLS_WORKERS nginx workers, 1 by default), init at
+#       full speed, then each memory size's CPU share (CFS quota via the cgroup
+#       filesystem; needs root). Beside the Node.js and Python peers in
+#       bench/peers (installed here from npm and PyPI). Each response is also
+#       given less the emulator's time (a recording proxy behind nginx).
 #   bash infra/bench.sh plain [--runs 30] [--warm 100] [--cpu 1000]
 #       Full speed over plain HTTP: CPU per request, AWS round trips, zip sizes
 #       (written to target/bench-plain.md).
@@ -39,14 +42,13 @@ variant_args() {
   # The crates the brief names, and sha2, the top entry of the warm profile (SigV4).
   local hot=(serde_json aws-sigv4 hyper rustls sha2)
   case "$1" in
-    z) ;;
-    s) printf '%s\n' --config 'profile.release.opt-level="s"' ;;
+    z) printf '%s\n' --config 'profile.release.opt-level="z"' ;;
+    s) ;;
     3) printf '%s\n' --config profile.release.opt-level=3 ;;
-    z-hot3)
+    # On top of the release profile ("s"): the hot crates at 3, and mimalloc.
+    s-hot3)
       for crate in "${hot[@]}"; do printf '%s\n' --config "profile.release.package.$crate.opt-level=3"; done ;;
-    z-hot3-ring3)
-      for crate in "${hot[@]}" ring; do printf '%s\n' --config "profile.release.package.$crate.opt-level=3"; done ;;
-    z-mimalloc) printf '%s\n' --features portal/mimalloc ;;
+    s-mimalloc) printf '%s\n' --features portal/mimalloc ;;
     *) echo "unknown variant $1" >&2; return 1 ;;
   esac
 }
@@ -57,11 +59,11 @@ build_variant() {
   local v="$1" target_dir extra f
   mapfile -t extra < <(variant_args "$v")
   echo "== building variant $v: ${extra[*]:-profile as in Cargo.toml}" >&2
-  # Settings on top of opt-level "z" share the usual target directory (only
-  # the crates they touch rebuild); another opt-level rebuilds everything, so
-  # it gets its own, which keeps the usual one warm.
+  # Settings on top of the release profile ("s") share the usual target
+  # directory (only the crates they touch rebuild); another opt-level
+  # rebuilds everything, so it gets its own, which keeps the usual one warm.
   case "$v" in
-    z*) target_dir="target" ;;
+    s*) target_dir="target" ;;
     *) target_dir="target/variants-build" ;;
   esac
   # Unstripped for callgrind; the zip holds a stripped copy, as cargo's strip makes it.
@@ -93,7 +95,7 @@ elif [ "$mode" = callgrind ]; then
     --config 'profile.release.strip=false' "${bins[@]}"
 elif [ "$mode" = variants ]; then
   variants=("$@")
-  [ ${#variants[@]} -eq 0 ] && variants=(z z-hot3 z-hot3-ring3 z-mimalloc s 3)
+  [ ${#variants[@]} -eq 0 ] && variants=(s s-hot3 s-mimalloc z 3)
   set --
 else
   cargo lambda build --release --x86-64 "${bins[@]}"
@@ -148,8 +150,17 @@ if ! command -v nginx >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >&2
 fi
 tls_port="$(free_port)"
+# nginx forwards to a recording proxy that the bench binary starts on this
+# port, in front of the emulator: it splits each response into the
+# emulator's time and the function's own.
+recorder_port="$(free_port)"
+export BENCH_RECORDER_PORT="$recorder_port"
+# One worker serves the handshakes of a function's parallel connections one
+# after another; BENCH_TLS_WORKERS=2 serves them side by side, as a fleet of
+# endpoints does.
+export BENCH_TLS_WORKERS="${BENCH_TLS_WORKERS:-1}"
 cat >"$tls/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $BENCH_TLS_WORKERS;
 daemon off;
 user root;
 pid $tls/nginx.pid;
@@ -166,7 +177,7 @@ http {
   keepalive_timeout 120s;
   keepalive_requests 100000;
   upstream emulator {
-    server 127.0.0.1:$port;
+    server 127.0.0.1:$recorder_port;
     keepalive 32;
   }
   server {
@@ -189,11 +200,12 @@ EOF
 nginx -p "$tls" -c "$tls/nginx.conf" -e "$tls/nginx-error.log" &
 nginx_pid=$!
 export BENCH_TLS_ENDPOINT="https://localhost:$tls_port"
+# TLS is up once nginx answers (502 until the bench binary's recorder listens).
 for _ in $(seq 1 100); do
-  curl -fsS --cacert "$tls/ca.pem" "$BENCH_TLS_ENDPOINT/moto-api/data.json" >/dev/null 2>&1 && break
+  curl -sS -o /dev/null --cacert "$tls/ca.pem" "$BENCH_TLS_ENDPOINT/" 2>/dev/null && break
   sleep 0.1
 done
-curl -fsS --cacert "$tls/ca.pem" "$BENCH_TLS_ENDPOINT/moto-api/data.json" >/dev/null
+curl -sS -o /dev/null --cacert "$tls/ca.pem" "$BENCH_TLS_ENDPOINT/"
 export BENCH_CA_BUNDLE="$tls/ca.pem" BENCH_TRUST_BUNDLE="$tls/system-and-ca.pem"
 
 # --- The peers, installed from npm and PyPI into ignored directories.

@@ -3,6 +3,13 @@
 //! CPU in proportion below that, so 128 MB gets about 7.2 ms per 100 ms.
 //!
 //! Supports cgroup v1 (`cpu/…/cpu.cfs_quota_us`) and v2 (`…/cpu.max`).
+//!
+//! A process enters its share before it starts, with the quota lifted (init
+//! runs at full speed), and the quota is set at its first poll: setting a
+//! quota takes a fraction of a millisecond, moving a running process into a
+//! cgroup about 10 ms here (the kernel waits for an RCU grace period), which
+//! would count in its first response. Lambda moves nothing either: the
+//! sandbox exists before the runtime starts.
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +32,7 @@ enum Version {
 pub struct CpuShare {
     pub memory_mb: u32,
     dir: PathBuf,
+    version: Version,
 }
 
 /// CPU microseconds per period for a memory size.
@@ -47,22 +55,37 @@ impl CpuShare {
             .ok_or("no CPU controller under /sys/fs/cgroup (neither cgroup v1 cpu nor v2 cpu.max)")?;
         let dir = parent.join(format!("portal-bench-{}-{memory_mb}mb", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {} (run as root): {e}", dir.display()))?;
-        let quota = quota_us(memory_mb);
-        let write = |file: &str, value: String| {
-            std::fs::write(dir.join(file), value).map_err(|e| format!("cannot write {file}: {e}"))
-        };
+        let share = Self { memory_mb, dir, version };
         match version {
-            Version::V1 => {
-                write("cpu.cfs_period_us", PERIOD_US.to_string())?;
-                write("cpu.cfs_quota_us", quota.to_string())?;
-            }
-            Version::V2 => {
-                // The cpu controller must be enabled for children of the parent.
-                let _ = std::fs::write(parent.join("cgroup.subtree_control"), "+cpu");
-                write("cpu.max", format!("{quota} {PERIOD_US}"))?;
-            }
+            Version::V1 => share.write("cpu.cfs_period_us", PERIOD_US.to_string())?,
+            // The cpu controller must be enabled for children of the parent.
+            Version::V2 => drop(std::fs::write(parent.join("cgroup.subtree_control"), "+cpu")),
         }
-        Ok(Self { memory_mb, dir })
+        share.limit()?;
+        Ok(share)
+    }
+
+    fn write(&self, file: &str, value: String) -> Result<(), Error> {
+        std::fs::write(self.dir.join(file), value).map_err(|e| format!("cannot write {file}: {e}").into())
+    }
+
+    /// Holds the processes inside to the memory size's share.
+    pub fn limit(&self) -> Result<(), Error> {
+        self.set_quota(Some(quota_us(self.memory_mb)))
+    }
+
+    /// Lets the processes inside run at full speed (init, before the first poll).
+    pub fn lift(&self) -> Result<(), Error> {
+        self.set_quota(None)
+    }
+
+    fn set_quota(&self, quota: Option<u64>) -> Result<(), Error> {
+        match (self.version, quota) {
+            (Version::V1, Some(us)) => self.write("cpu.cfs_quota_us", us.to_string()),
+            (Version::V1, None) => self.write("cpu.cfs_quota_us", "-1".into()),
+            (Version::V2, Some(us)) => self.write("cpu.max", format!("{us} {PERIOD_US}")),
+            (Version::V2, None) => self.write("cpu.max", format!("max {PERIOD_US}")),
+        }
     }
 
     /// Moves a whole process (every thread) into this share.

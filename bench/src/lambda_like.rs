@@ -3,10 +3,18 @@
 //! the process held to a memory size's CPU share. Per function, beside the
 //! lambda_http hello floor and the Node.js and Python peers: spawn → first
 //! poll, spawn → first response, warm response (median), peak RSS.
+//!
+//! nginx forwards to the emulator through a recording proxy in this process,
+//! so each response's time splits into the emulator's (while at least one of
+//! the function's calls was waiting on it) and the rest: the function's own
+//! work and the TLS in between. The emulator is many times slower than
+//! DynamoDB (moto is Python, and copies a table per transaction), so the bars
+//! against the hello floor are read on the rest.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use devserver::proxy::{busy_between, FaultProxy};
 use serde_json::Value;
 
 use crate::cgroup::CpuShare;
@@ -26,6 +34,8 @@ pub struct Setup {
     trust_bundle: String,
     node: String,
     python: String,
+    /// Between nginx and the emulator: every call the functions make.
+    recorder: FaultProxy,
 }
 
 fn env_var(name: &str) -> Result<String, Error> {
@@ -33,8 +43,12 @@ fn env_var(name: &str) -> Result<String, Error> {
 }
 
 impl Setup {
-    pub fn from_env() -> Result<Self, Error> {
+    pub async fn from_env() -> Result<Self, Error> {
+        let port: u16 = env_var("BENCH_RECORDER_PORT")?.parse()?;
+        let emulator = env_var("AWS_ENDPOINT_URL")?;
+        let emulator = emulator.trim_start_matches("http://").trim_end_matches('/').parse()?;
         Ok(Self {
+            recorder: FaultProxy::start_on(port, emulator).await?,
             tls_endpoint: env_var("BENCH_TLS_ENDPOINT")?,
             ca_bundle: env_var("BENCH_CA_BUNDLE")?,
             trust_bundle: env_var("BENCH_TRUST_BUNDLE")?,
@@ -54,6 +68,11 @@ impl Setup {
             ("SSL_CERT_DIR".to_owned(), "/etc/ssl/certs".to_owned()),
         ]);
         env
+    }
+
+    /// How long the emulator was busy with calls between `from` and `to`.
+    fn emulator_ms(&self, from: Instant, to: Instant) -> f64 {
+        ms(busy_between(&self.recorder.calls(), from, to))
     }
 }
 
@@ -94,9 +113,38 @@ impl Subject {
 #[derive(Default)]
 struct Measured {
     polls: Vec<f64>,
-    responses: Vec<Vec<f64>>,
-    warm: Vec<f64>,
+    /// Per size: each cold start's first response, in full and less the emulator's share.
+    responses: Vec<Vec<Timed>>,
+    /// Per size: the median warm response, in full and less the emulator's share.
+    warm: Vec<Timed>,
     peak_rss_mb: f64,
+}
+
+/// A response time and the emulator's share of it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Timed {
+    total: f64,
+    emulator: f64,
+}
+
+impl Timed {
+    fn own(self) -> f64 {
+        (self.total - self.emulator).max(0.0)
+    }
+}
+
+/// Medians of the totals and of the times less the emulator (each its own median).
+fn medians(values: &[Timed]) -> (f64, f64) {
+    (median(values.iter().map(|t| t.total).collect()), median(values.iter().map(|t| t.own()).collect()))
+}
+
+/// `--function-env K=V,K2=V2`: settings for our functions (not hello, not the peers).
+fn function_env() -> Vec<(String, String)> {
+    arg("--function-env", "")
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 fn subjects(setup: &Setup, dir: &Path, only: &[String]) -> Vec<Subject> {
@@ -106,7 +154,7 @@ fn subjects(setup: &Setup, dir: &Path, only: &[String]) -> Vec<Subject> {
         kind,
         program: dir.join(name).join("bootstrap"),
         args: Vec::new(),
-        extra_env: Vec::new(),
+        extra_env: if kind == Kind::Hello { Vec::new() } else { function_env() },
     };
     let mut list = vec![bootstrap("hello (floor)".into(), "hello", Kind::Hello)];
     for &name in FUNCTIONS.iter().filter(|f| only.is_empty() || only.iter().any(|o| o == *f)) {
@@ -153,41 +201,45 @@ impl Events {
 }
 
 /// One cold start: full speed until the first poll, then `share`.
-async fn cold(launch: &Launch, share: &CpuShare, event: &Value) -> Result<(f64, f64), Error> {
-    let process = Process::start(launch).await?;
+async fn cold(setup: &Setup, launch: &Launch, share: &CpuShare, event: &Value) -> Result<(f64, Timed), Error> {
+    let process = Process::start_in(launch, share).await?;
     let polled = process.first_poll(INIT_TIMEOUT).await?;
-    share.enter(process.pid())?;
+    share.limit()?;
     process.invoke(event).await?;
     let answered = Instant::now();
-    let times = (ms(polled - process.spawned_at), ms(answered - process.spawned_at));
+    let spawned = process.spawned_at;
     process.stop().await;
-    Ok(times)
+    let response = Timed { total: ms(answered - spawned), emulator: setup.emulator_ms(spawned, answered) };
+    Ok((ms(polled - spawned), response))
 }
 
 /// Median warm response under `share` over `count` requests after the first,
 /// and the peak RSS after them.
 async fn warm(
+    setup: &Setup,
     subject: &Subject,
     launch: &Launch,
     stack: &Stack,
     share: &CpuShare,
     events: &mut Events,
     count: usize,
-) -> Result<(f64, f64), Error> {
-    let process = Process::start(launch).await?;
+) -> Result<(Timed, f64), Error> {
+    let process = Process::start_in(launch, share).await?;
     process.first_poll(INIT_TIMEOUT).await?;
-    share.enter(process.pid())?;
+    share.limit()?;
     process.invoke(&events.for_kind(stack, subject.kind).await?).await?;
     let mut times = Vec::with_capacity(count);
     for _ in 0..count {
         let event = events.for_kind(stack, subject.kind).await?;
         let started = Instant::now();
         process.invoke(&event).await?;
-        times.push(ms(started.elapsed()));
+        let answered = Instant::now();
+        times.push(Timed { total: ms(answered - started), emulator: setup.emulator_ms(started, answered) });
     }
     let rss = peak_rss_mb(process.pid());
     process.stop().await;
-    Ok((median(times), rss))
+    let (total, own) = medians(&times);
+    Ok((Timed { total, emulator: total - own }, rss))
 }
 
 /// A stack for a subject: writers their own, everyone else the shared one.
@@ -206,7 +258,7 @@ pub async fn run() -> Result<(), Error> {
     let sizes: Vec<u32> = arg("--sizes", "128,256,1024").split(',').map(str::parse).collect::<Result<_, _>>()?;
     let only: Vec<String> = arg("--only", "").split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
     let dir = PathBuf::from(arg("--dir", "target/lambda"));
-    let setup = Setup::from_env()?;
+    let setup = Setup::from_env().await?;
     let load_before = load_average();
     let shared = Stack::start("reads", 1).await?;
     let subjects = subjects(&setup, &dir, &only);
@@ -228,7 +280,7 @@ pub async fn run() -> Result<(), Error> {
                 let event = events.for_kind(stack, subject.kind).await?;
                 let launch = subject.launch(&setup, stack);
                 let (poll, response) =
-                    cold(&launch, share, &event).await.map_err(|e| format!("{}: {e}", subject.label))?;
+                    cold(&setup, &launch, share, &event).await.map_err(|e| format!("{}: {e}", subject.label))?;
                 m.polls.push(poll);
                 m.responses[s].push(response);
             }
@@ -245,11 +297,17 @@ pub async fn run() -> Result<(), Error> {
             let stack = fresh.as_ref().unwrap_or(&shared);
             let count = if subject.kind == Kind::Function(WORKER) { worker_warm } else { warm_count };
             let launch = subject.launch(&setup, stack);
-            let (median_ms, rss) = warm(subject, &launch, stack, share, &mut events, count)
+            let (timed, rss) = warm(&setup, subject, &launch, stack, share, &mut events, count)
                 .await
                 .map_err(|e| format!("{}: {e}", subject.label))?;
-            eprintln!("{} at {} MB: warm {median_ms:.2} ms", subject.label, share.memory_mb);
-            m.warm.push(median_ms);
+            eprintln!(
+                "{} at {} MB: warm {:.2} ms, {:.2} ms less the emulator",
+                subject.label,
+                share.memory_mb,
+                timed.total,
+                timed.own()
+            );
+            m.warm.push(timed);
             m.peak_rss_mb = m.peak_rss_mb.max(rss);
         }
     }
@@ -257,9 +315,11 @@ pub async fn run() -> Result<(), Error> {
 
     let table = format_table(&labels, &kinds, &measured, &sizes);
     let conditions = format!(
-        "Lambda-like: AWS over TLS (nginx in front of the emulator), init at full speed, then the CPU share of each memory size (CFS quota). \
+        "Lambda-like: AWS over TLS (nginx in front of the emulator, {} worker process(es)), init at full speed, then the CPU share of each memory size (CFS quota). \
          Medians of {runs} cold starts per size, interleaved; warm = median of {warm_count} requests ({worker_warm} batches for the worker). \
-         Load average before {load_before}, after {}.",
+         Functions' extra environment: {:?}. Load average before {load_before}, after {}.",
+        std::env::var("BENCH_TLS_WORKERS").unwrap_or_else(|_| "?".into()),
+        function_env(),
         load_average()
     );
     println!("{table}\n{conditions}");
@@ -270,56 +330,68 @@ pub async fn run() -> Result<(), Error> {
 fn format_table(labels: &[&str], kinds: &[Kind], measured: &[Measured], sizes: &[u32]) -> String {
     let hello = kinds.iter().position(|k| *k == Kind::Hello);
     let node = kinds.iter().position(|k| *k == Kind::Node);
-    let first_response = |i: usize, s: usize| median(measured[i].responses[s].clone());
+    let first_response = |i: usize, s: usize| medians(&measured[i].responses[s]);
     let ratio =
         |value: f64, of: Option<f64>| of.map(|o| format!("{:.1}", value / o.max(f64::EPSILON))).unwrap_or_default();
-    let mut header = String::from("| function | first poll, full speed | × hello |");
-    let mut rule = String::from("|---|---|---|");
+    let over =
+        |of: Option<f64>, value: f64| of.map(|o| format!("{:.1}", o / value.max(f64::EPSILON))).unwrap_or_default();
+    let mut columns = vec!["function".to_owned(), "first poll, full speed".into(), "× hello".into()];
     for (s, mb) in sizes.iter().enumerate() {
-        header.push_str(&format!(" first response {mb} MB |"));
-        rule.push_str("---|");
+        columns.push(format!("first response {mb} MB"));
         if s == 0 {
-            header.push_str(" × hello | Node.js ÷ |");
-            rule.push_str("---|---|");
+            columns.push("× hello".into());
+        }
+        columns.push("less emulator".into());
+        if s == 0 {
+            columns.extend(["× hello".into(), "Node.js ÷".into(), "Node.js ÷, less emulator".into()]);
         }
     }
     for (s, mb) in sizes.iter().enumerate() {
-        header.push_str(&format!(" warm {mb} MB |"));
-        rule.push_str("---|");
+        columns.push(format!("warm {mb} MB"));
         if s == 0 {
-            header.push_str(" × hello |");
-            rule.push_str("---|");
+            columns.push("× hello".into());
+        }
+        columns.push("less emulator".into());
+        if s == 0 {
+            columns.push("× hello".into());
         }
     }
-    header.push_str(" peak RSS |\n");
-    rule.push_str("---|\n");
-    let mut out = header + &rule;
+    columns.push("peak RSS".into());
+    let mut out = format!("| {} |\n|{}\n", columns.join(" | "), "---|".repeat(columns.len()));
     for (i, label) in labels.iter().enumerate() {
         let m = &measured[i];
         let poll = median(m.polls.clone());
-        out.push_str(&format!(
-            "| {label} | {poll:.2} ms | {} |",
-            ratio(poll, hello.map(|h| median(measured[h].polls.clone())))
-        ));
+        let mut cells = vec![
+            (*label).to_owned(),
+            format!("{poll:.2} ms"),
+            ratio(poll, hello.map(|h| median(measured[h].polls.clone()))),
+        ];
         for s in 0..sizes.len() {
-            let value = first_response(i, s);
-            out.push_str(&format!(" {value:.1} ms |"));
+            let (total, own) = first_response(i, s);
+            cells.push(format!("{total:.1} ms"));
             if s == 0 {
-                let node_over = node.map(|n| first_response(n, 0) / value.max(f64::EPSILON));
-                out.push_str(&format!(
-                    " {} | {} |",
-                    ratio(value, hello.map(|h| first_response(h, 0))),
-                    node_over.map(|r| format!("{r:.1}")).unwrap_or_default()
-                ));
+                cells.push(ratio(total, hello.map(|h| first_response(h, 0).0)));
+            }
+            cells.push(format!("{own:.1} ms"));
+            if s == 0 {
+                cells.push(ratio(own, hello.map(|h| first_response(h, 0).1)));
+                cells.push(over(node.map(|n| first_response(n, 0).0), total));
+                cells.push(over(node.map(|n| first_response(n, 0).1), own));
             }
         }
-        for (s, value) in m.warm.iter().enumerate() {
-            out.push_str(&format!(" {value:.2} ms |"));
+        for (s, timed) in m.warm.iter().enumerate() {
+            let hello_warm = hello.and_then(|h| measured[h].warm.first().copied());
+            cells.push(format!("{:.2} ms", timed.total));
             if s == 0 {
-                out.push_str(&format!(" {} |", ratio(*value, hello.and_then(|h| measured[h].warm.first().copied()))));
+                cells.push(ratio(timed.total, hello_warm.map(|h| h.total)));
+            }
+            cells.push(format!("{:.2} ms", timed.own()));
+            if s == 0 {
+                cells.push(ratio(timed.own(), hello_warm.map(Timed::own)));
             }
         }
-        out.push_str(&format!(" {:.1} MB |\n", m.peak_rss_mb));
+        cells.push(format!("{:.1} MB", m.peak_rss_mb));
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
 }
@@ -329,14 +401,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_has_ratios_against_hello_and_node() {
-        let sample = |poll: f64, response: f64, warm: f64| Measured {
+    fn table_has_ratios_against_hello_and_node_in_full_and_less_the_emulator() {
+        let timed = |total: f64, emulator: f64| Timed { total, emulator };
+        let sample = |poll: f64, response: Timed, warm: Timed| Measured {
             polls: vec![poll],
-            responses: vec![vec![response], vec![response / 2.0]],
-            warm: vec![warm, warm / 2.0],
+            responses: vec![vec![response], vec![timed(response.total / 2.0, 0.0)]],
+            warm: vec![warm, warm],
             peak_rss_mb: 4.0,
         };
-        let measured = [sample(2.0, 20.0, 1.0), sample(4.0, 40.0, 1.5), sample(100.0, 600.0, 30.0)];
+        let measured = [
+            sample(2.0, timed(20.0, 0.0), timed(1.0, 0.0)),
+            sample(4.0, timed(40.0, 20.0), timed(11.0, 9.0)),
+            sample(100.0, timed(600.0, 10.0), timed(30.0, 2.0)),
+        ];
         let table = format_table(
             &["hello", "submit", "node"],
             &[Kind::Hello, Kind::Function("submit"), Kind::Node],
@@ -346,8 +423,11 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 5);
         assert_eq!(lines[0].matches('|').count(), lines[3].matches('|').count());
+        assert_eq!(lines[0].matches('|').count(), lines[1].matches('|').count());
         assert!(
-            lines[3].starts_with("| submit | 4.00 ms | 2.0 | 40.0 ms | 2.0 | 15.0 | 20.0 ms | 1.50 ms | 1.5 |"),
+            lines[3].starts_with(
+                "| submit | 4.00 ms | 2.0 | 40.0 ms | 2.0 | 20.0 ms | 1.0 | 15.0 | 29.5 | 20.0 ms | 20.0 ms | 11.00 ms | 11.0 | 2.00 ms | 2.0 |"
+            ),
             "{}",
             lines[3]
         );

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use devserver::runtime_api::{Outcome, RuntimeApi};
 use serde_json::Value;
+use tokio::io::AsyncWriteExt;
 
+use crate::cgroup::CpuShare;
 use crate::Error;
 
 /// How long an invocation may take before the benchmark gives up on it.
@@ -47,6 +49,36 @@ impl Process {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", launch.program.display()))?;
+        Ok(Self { child, api, spawned_at })
+    }
+
+    /// Starts `launch` inside `share` at full speed: a shell waits in the
+    /// share (moved there untimed) and execs the program on a signal from
+    /// here, so the program is born inside it. The clock starts at the signal.
+    /// Call [`CpuShare::limit`] at the first poll.
+    pub async fn start_in(launch: &Launch, share: &CpuShare) -> Result<Self, Error> {
+        share.lift()?;
+        let api = RuntimeApi::start().await?;
+        let mut child = tokio::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(r#"read -r _ && exec "$@""#)
+            .arg("sh")
+            .arg(&launch.program)
+            .args(&launch.args)
+            .env_clear()
+            .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", launch.program.display()))?;
+        share.enter(child.id().ok_or("the launcher exited at once")?)?;
+        let mut go = child.stdin.take().ok_or("no pipe to the launcher")?;
+        let spawned_at = Instant::now();
+        go.write_all(b"\n").await?;
+        drop(go);
         Ok(Self { child, api, spawned_at })
     }
 

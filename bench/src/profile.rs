@@ -117,7 +117,7 @@ pub async fn run() -> Result<(), Error> {
     let out_dir = PathBuf::from(arg("--out", "target/callgrind"));
     std::fs::create_dir_all(&out_dir)?;
     // Over TLS as on Lambda when infra/bench.sh set the front up, else plain HTTP.
-    let setup = Setup::from_env().ok();
+    let setup = Setup::from_env().await.ok();
     let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL must point at the emulator")?;
     let stack = Stack::start("all", crate::stack::REPLY_POOL).await?;
     let mut next = 1 << 21;

@@ -109,18 +109,24 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl FaultProxy {
     /// Listens on a random loopback port and forwards to `upstream`.
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
-        Self::start_recording(upstream, false).await
+        Self::start_recording(0, upstream, false).await
+    }
+
+    /// Listens on loopback `port` (chosen by a script that points another
+    /// server at it) and forwards to `upstream`.
+    pub async fn start_on(port: u16, upstream: SocketAddr) -> std::io::Result<Self> {
+        Self::start_recording(port, upstream, false).await
     }
 
     /// A proxy that records only SendEmail calls (request and answer), so that
     /// `make run` can show what the emulator drops (Reply-To, headers) for as
     /// long as it runs without keeping every other call.
     pub async fn start_mail_recorder(upstream: SocketAddr) -> std::io::Result<Self> {
-        Self::start_recording(upstream, true).await
+        Self::start_recording(0, upstream, true).await
     }
 
-    async fn start_recording(upstream: SocketAddr, mail_only: bool) -> std::io::Result<Self> {
-        let listener = crate::server::listen(0)?;
+    async fn start_recording(port: u16, upstream: SocketAddr, mail_only: bool) -> std::io::Result<Self> {
+        let listener = crate::server::listen(port)?;
         let proxy = Self {
             addr: listener.local_addr()?,
             calls: Arc::default(),
@@ -330,6 +336,24 @@ pub fn sequential_round_trips(calls: &[Call]) -> usize {
     depth.into_iter().max().unwrap_or(0)
 }
 
+/// How long, between `from` and `to`, at least one of `calls` was waiting on
+/// the upstream: the union of their spans, so parallel calls count once.
+pub fn busy_between(calls: &[Call], from: std::time::Instant, to: std::time::Instant) -> std::time::Duration {
+    let mut spans: Vec<_> =
+        calls.iter().map(|c| (c.started.max(from), c.ended.min(to))).filter(|(start, end)| start < end).collect();
+    spans.sort();
+    let mut busy = std::time::Duration::ZERO;
+    let mut covered_to = from;
+    for (start, end) in spans {
+        let start = start.max(covered_to);
+        if end > start {
+            busy += end - start;
+            covered_to = end;
+        }
+    }
+    busy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,5 +380,18 @@ mod tests {
         assert_eq!(sequential_round_trips(&calls), 3);
         assert_eq!(sequential_round_trips(&[]), 0);
         assert_eq!(sequential_round_trips(&calls[..2]), 1);
+    }
+
+    #[test]
+    fn busy_time_counts_overlapping_calls_once_and_only_inside_the_window() {
+        let t = Instant::now();
+        let at = |ms: u64| t + Duration::from_millis(ms);
+        // 0-10 and 5-12 overlap (12 ms), 20-30 is apart (10 ms), 40-50 is outside.
+        let calls = [call(0, 10, t), call(5, 12, t), call(20, 30, t), call(40, 50, t)];
+        assert_eq!(busy_between(&calls, at(0), at(35)), Duration::from_millis(22));
+        // A call straddling the window's edges counts only its part inside it.
+        assert_eq!(busy_between(&calls, at(8), at(25)), Duration::from_millis(9));
+        assert_eq!(busy_between(&calls, at(31), at(39)), Duration::ZERO);
+        assert_eq!(busy_between(&[], at(0), at(100)), Duration::ZERO);
     }
 }
