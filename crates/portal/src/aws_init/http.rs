@@ -5,7 +5,9 @@
 //!
 //! [`LambdaHttpClient::preconnect`] opens connections (TCP and TLS handshake,
 //! no request) into a stash; the connector hands a stashed connection to the
-//! origin out before it opens a new one. A stashed connection older than
+//! origin out before it opens a new one, and one whose handshake is still
+//! going on before it starts another: a request that comes while init's
+//! handshakes finish waits for one of them. A stashed connection older than
 //! [`STASH_MAX_AGE`] is dropped unused: the server may have closed it.
 
 use std::error::Error as StdError;
@@ -29,6 +31,7 @@ use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::ClientConfig;
+use tokio::sync::oneshot;
 use tower_service::Service;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
@@ -58,13 +61,32 @@ impl Origin {
     }
 }
 
-struct Stashed {
-    origin: Origin,
-    opened: Instant,
-    stream: Stream,
+/// A connection opened ahead of need: open, or its handshake still going on.
+enum Slot {
+    Open(Stream),
+    Opening(oneshot::Receiver<Opened>),
 }
 
-/// Connections opened ahead of need.
+/// How an opening ended.
+enum Opened {
+    Open(Stream),
+    /// The endpoint did not answer within [`CONNECT_TIMEOUT`]: a request
+    /// waiting for it fails as a timeout (the SDK retries) instead of waiting
+    /// as long again for a connection of its own.
+    TimedOut,
+    /// Refused, reset, or a failed handshake: a request waiting for it connects itself.
+    Failed,
+}
+
+struct Stashed {
+    origin: Origin,
+    since: Instant,
+    slot: Slot,
+}
+
+/// Connections opened ahead of need. A request takes an open one first, else
+/// one still opening (and waits for its handshake rather than starting its
+/// own), else connects as usual.
 #[derive(Clone, Default)]
 struct Stash(Arc<Mutex<Vec<Stashed>>>);
 
@@ -73,20 +95,47 @@ impl Stash {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn put(&self, origin: Origin, stream: Stream) {
-        self.lock().push(Stashed { origin, opened: Instant::now(), stream });
+    /// A place for a connection being opened; the sender says how it ended.
+    fn opening(&self, origin: Origin) -> oneshot::Sender<Opened> {
+        let (done, opened) = oneshot::channel();
+        self.lock().push(Stashed { origin, since: Instant::now(), slot: Slot::Opening(opened) });
+        done
     }
 
-    /// A fresh stashed connection to `origin`, if any; stale ones are dropped.
-    fn take(&self, origin: &Origin) -> Option<Stream> {
+    /// Drops stale and failed connections; marks finished openings open.
+    fn settle(stashed: &mut Vec<Stashed>) {
+        stashed.retain_mut(|s| {
+            if s.since.elapsed() >= STASH_MAX_AGE {
+                return false;
+            }
+            if let Slot::Opening(opened) = &mut s.slot {
+                match opened.try_recv() {
+                    Ok(Opened::Open(stream)) => s.slot = Slot::Open(stream),
+                    Ok(Opened::TimedOut | Opened::Failed) | Err(oneshot::error::TryRecvError::Closed) => return false,
+                    Err(oneshot::error::TryRecvError::Empty) => {}
+                }
+            }
+            true
+        });
+    }
+
+    /// A connection to `origin`: an open one if any, else one still opening.
+    fn take(&self, origin: &Origin) -> Option<Slot> {
         let mut stashed = self.lock();
-        stashed.retain(|s| s.opened.elapsed() < STASH_MAX_AGE);
-        let at = stashed.iter().position(|s| &s.origin == origin)?;
-        Some(stashed.swap_remove(at).stream)
+        Self::settle(&mut stashed);
+        let to_origin = |s: &Stashed| &s.origin == origin;
+        let at = stashed
+            .iter()
+            .position(|s| to_origin(s) && matches!(s.slot, Slot::Open(_)))
+            .or_else(|| stashed.iter().position(to_origin))?;
+        Some(stashed.swap_remove(at).slot)
     }
 
+    /// Connections open or opening, not yet taken.
     fn len(&self) -> usize {
-        self.lock().len()
+        let mut stashed = self.lock();
+        Self::settle(&mut stashed);
+        stashed.len()
     }
 }
 
@@ -136,10 +185,21 @@ impl Service<Uri> for Connector {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        if let Some(stream) = Origin::of(&uri).and_then(|origin| self.stash.take(&origin)) {
-            return Box::pin(std::future::ready(Ok(stream)));
+        match Origin::of(&uri).and_then(|origin| self.stash.take(&origin)) {
+            Some(Slot::Open(stream)) => Box::pin(std::future::ready(Ok(stream))),
+            Some(Slot::Opening(opened)) => {
+                let mut fallback = self.clone();
+                Box::pin(async move {
+                    match opened.await {
+                        Ok(Opened::Open(stream)) => Ok(stream),
+                        Ok(Opened::TimedOut) => Err(Box::new(ConnectTimedOut(CONNECT_TIMEOUT)) as BoxError),
+                        // Opening it failed (or init's runtime is gone): connect as usual.
+                        Ok(Opened::Failed) | Err(_) => fallback.open(uri).await,
+                    }
+                })
+            }
+            None => Box::pin(self.open(uri)),
         }
-        Box::pin(self.open(uri))
     }
 }
 
@@ -192,17 +252,19 @@ impl LambdaHttpClient {
             let Ok(uri) = endpoint.parse::<Uri>() else { continue };
             let Some(origin) = Origin::of(&uri) else { continue };
             for _ in 0..*count {
-                let mut connector = self.connector.clone();
-                let opening = connector.open(uri.clone());
-                let origin = origin.clone();
+                let opening = self.connector.clone().open(uri.clone());
+                let done = self.connector.stash.opening(origin.clone());
                 tasks.spawn(async move {
                     match opening.await {
                         Ok(stream) => {
-                            connector.stash.put(origin, stream);
+                            // A request waiting for it takes it; else it stays stashed.
+                            let _ = done.send(Opened::Open(stream));
                             true
                         }
                         Err(err) => {
                             tracing::debug!(error = %err, "could not open a connection in init");
+                            let timed_out = err.downcast_ref::<ConnectTimedOut>().is_some();
+                            let _ = done.send(if timed_out { Opened::TimedOut } else { Opened::Failed });
                             false
                         }
                     }
@@ -212,7 +274,7 @@ impl LambdaHttpClient {
         Opening { tasks }
     }
 
-    /// Connections opened and not yet used.
+    /// Connections opened (or opening) ahead and not yet used.
     pub fn stashed(&self) -> usize {
         self.connector.stash.len()
     }
@@ -353,6 +415,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn requests_that_come_while_the_connections_open_wait_for_them() {
+        let (endpoint, accepted) = server().await;
+        let client = client();
+        // On this single-threaded runtime the openings have not run yet.
+        let opening = client.preconnect(&[(endpoint.clone(), 2)]);
+        assert_eq!(client.stashed(), 2);
+        let (a, b, c) = tokio::join!(get(&client, &endpoint), get(&client, &endpoint), get(&client, &endpoint));
+        assert_eq!((a, b, c), (200, 200, 200));
+        assert_eq!(accepted.load(Ordering::SeqCst), 3, "two waited for the openings, one connected");
+        assert_eq!(opening.wait(Duration::from_secs(5)).await, 2);
+        assert_eq!(client.stashed(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_request_waiting_for_an_opening_that_fails_connects_itself() {
+        let (endpoint, accepted) = server().await;
+        let client = client();
+        let origin = Origin::of(&endpoint.parse::<Uri>().unwrap()).unwrap();
+        let done = client.connector.stash.opening(origin);
+        let request = {
+            let (client, endpoint) = (client.clone(), endpoint.clone());
+            tokio::spawn(async move { get(&client, &endpoint).await })
+        };
+        for _ in 0..100 {
+            if client.stashed() == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(client.stashed(), 0, "the request took the opening");
+        assert_eq!(accepted.load(Ordering::SeqCst), 0, "and waits for it instead of connecting");
+        let _ = done.send(Opened::Failed);
+        assert_eq!(request.await.unwrap(), 200);
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
     async fn a_stashed_connection_serves_only_its_origin() {
         let (first, first_accepted) = server().await;
         let (second, second_accepted) = server().await;
@@ -381,7 +480,7 @@ mod tests {
         let opened = client.preconnect(&[(endpoint, 2)]).wait(Duration::from_millis(20)).await;
         assert_eq!(opened, 0);
         assert!(started.elapsed() < Duration::from_secs(1), "waited {:?}", started.elapsed());
-        assert_eq!(client.stashed(), 0);
+        assert_eq!(client.stashed(), 2, "still opening in the background, for a request to wait for");
     }
 
     #[tokio::test]

@@ -9,9 +9,12 @@
 //!   `AWS_REGION`: no profile files, no instance metadata;
 //! - only the clients the function uses ([`Needs`]);
 //! - as many connections to each service as the function's first round trip
-//!   uses in parallel, opened before the first poll; init waits for them at
-//!   most [`PRECONNECT_WAIT`], after which they go on in the background and a
-//!   request that comes first connects as usual ([`http`]).
+//!   uses in parallel, started before the first poll (name lookup, TCP, TLS
+//!   handshake); init does not wait for them by default ([`PRECONNECT_WAIT`]):
+//!   they finish while the Runtime API hands over the first event, and a
+//!   request that comes first waits for one of them rather than opening its
+//!   own ([`http`]). Waiting for them in init cost 2-3 ms of first poll and
+//!   bought nothing in the first response (docs/PERFORMANCE.md).
 //!
 //! `AWS_ENDPOINT_URL` (the local emulator) and `AWS_MAX_ATTEMPTS` are honoured
 //! as the SDK's own loader does.
@@ -34,9 +37,21 @@ use crate::Portal;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The longest init waits for its connections: a slow endpoint delays the
-/// first poll by at most this.
-pub const PRECONNECT_WAIT: Duration = Duration::from_millis(5);
+/// How long init waits for its connections by default: not at all (a request
+/// waits for the handshakes under way). `PORTAL_INIT_CONNECT_WAIT_MS` sets a
+/// longer wait, for an endpoint far enough away that handshaking at full speed
+/// before the first poll pays; a slow endpoint then delays the first poll by at
+/// most that.
+pub const PRECONNECT_WAIT: Duration = Duration::ZERO;
+
+/// How long init waits for its connections: `PORTAL_INIT_CONNECT_WAIT_MS`, or [`PRECONNECT_WAIT`].
+fn preconnect_wait(get: impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    const NAME: &str = "PORTAL_INIT_CONNECT_WAIT_MS";
+    match get(NAME) {
+        None => Ok(PRECONNECT_WAIT),
+        Some(ms) => ms.trim().parse().map(Duration::from_millis).map_err(|_| ConfigError::Invalid(NAME.into())),
+    }
+}
 
 /// The clients a function uses, and how many connections to each its first
 /// round trip opens in parallel (0 opens none ahead).
@@ -151,6 +166,7 @@ fn endpoint(sdk: &SdkConfig, service: &str) -> String {
 pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
     let http_client = http::LambdaHttpClient::new(tls::client_config()?);
     let sdk = sdk_config(env, &http_client)?;
+    let wait = preconnect_wait(env)?;
     let mut connections = Vec::new();
     let optional = [("email", connections_of(&needs.ses)), ("s3", connections_of(&needs.s3))];
     for (service, count) in [("dynamodb", needs.dynamodb), ("sqs", needs.sqs)].into_iter().chain(optional) {
@@ -165,7 +181,7 @@ pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
         ses: needs.ses.map(|need| (need.build)(&sdk)),
         s3: needs.s3.map(|need| (need.build)(&sdk)),
     };
-    let ready = opening.wait(PRECONNECT_WAIT).await;
+    let ready = opening.wait(wait).await;
     tracing::debug!(ready, "connections opened in init");
     Ok(clients)
 }
@@ -204,6 +220,17 @@ mod tests {
         assert_eq!(endpoint(&sdk, "dynamodb"), "https://dynamodb.eu-west-1.amazonaws.com");
         assert_eq!(endpoint(&sdk, "email"), "https://email.eu-west-1.amazonaws.com");
         assert!(sdk.retry_config().is_none(), "the SDK's default retries apply");
+    }
+
+    #[test]
+    fn init_waits_for_its_connections_as_configured() {
+        assert_eq!(preconnect_wait(lookup(&[])).unwrap(), PRECONNECT_WAIT);
+        assert_eq!(preconnect_wait(lookup(&[("PORTAL_INIT_CONNECT_WAIT_MS", "0")])).unwrap(), Duration::ZERO);
+        assert_eq!(preconnect_wait(lookup(&[("PORTAL_INIT_CONNECT_WAIT_MS", "2")])).unwrap(), Duration::from_millis(2));
+        assert!(matches!(
+            preconnect_wait(lookup(&[("PORTAL_INIT_CONNECT_WAIT_MS", "soon")])),
+            Err(ConfigError::Invalid(_))
+        ));
     }
 
     #[test]
