@@ -8,13 +8,18 @@ use aws_config::{BehaviorVersion, ConfigLoader};
 
 use crate::aws_init::http::LambdaHttpClient;
 use crate::aws_init::tls::{self, TlsError};
+use crate::s3_get::ObjectReader;
 
-/// The SDK's standard loader (profiles, `AWS_ENDPOINT_URL`, retries) on the
-/// HTTP client the functions use: one TLS stack for every client and tool,
-/// and the SDK's default client (a second TLS library) not compiled in.
-pub fn sdk_loader() -> Result<ConfigLoader, TlsError> {
-    let http = LambdaHttpClient::new(tls::client_config()?);
-    Ok(aws_config::defaults(BehaviorVersion::latest()).http_client(http))
+/// The HTTP client every AWS call goes through (TLS from compiled-in roots).
+pub fn http_client() -> Result<LambdaHttpClient, TlsError> {
+    Ok(LambdaHttpClient::new(tls::client_config()?))
+}
+
+/// The SDK's standard loader (profiles, `AWS_ENDPOINT_URL`, retries) on
+/// `http`, the client the functions use: one TLS stack for every client and
+/// tool, and the SDK's default client (a second TLS library) not compiled in.
+pub fn sdk_loader_on(http: &LambdaHttpClient) -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http.clone())
 }
 
 /// The SDK clients the portal uses. Cheap to clone.
@@ -25,23 +30,29 @@ pub struct AwsClients {
     /// Only the worker sends email; the HTTP functions' Lambda init builds
     /// none (see `aws_init`).
     pub ses: Option<aws_sdk_sesv2::Client>,
-    /// Only the inbound-email function reads S3 (the received messages).
+    /// S3's SDK client, for the tools that write objects (provisioning, the
+    /// dev SMTP receiver); no function builds it.
     pub s3: Option<aws_sdk_s3::Client>,
+    /// Reads objects (the received messages): only the inbound-email
+    /// function has one in Lambda.
+    pub objects: Option<ObjectReader>,
 }
 
 impl AwsClients {
     pub async fn from_env() -> Result<Self, TlsError> {
-        let sdk = sdk_loader()?.load().await;
-        Ok(Self::all(&sdk))
+        let http = http_client()?;
+        let sdk = sdk_loader_on(&http).load().await;
+        Ok(Self::all(&sdk, &http))
     }
 
     /// Every client, on one SDK configuration.
-    fn all(sdk: &aws_config::SdkConfig) -> Self {
+    fn all(sdk: &aws_config::SdkConfig, http: &LambdaHttpClient) -> Self {
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
             ses: Some(aws_sdk_sesv2::Client::new(sdk)),
             s3: Some(s3_client(sdk)),
+            objects: Some(ObjectReader::new(sdk, http)),
         }
     }
 }
@@ -50,8 +61,9 @@ impl AwsClients {
     /// Clients for an explicit endpoint (tests put a proxy in front of the
     /// emulator this way; the functions use the environment only).
     pub async fn with_endpoint(endpoint: &str) -> Result<Self, TlsError> {
-        let sdk = sdk_loader()?.endpoint_url(endpoint).load().await;
-        Ok(Self::all(&sdk))
+        let http = http_client()?;
+        let sdk = sdk_loader_on(&http).endpoint_url(endpoint).load().await;
+        Ok(Self::all(&sdk, &http))
     }
 }
 

@@ -18,6 +18,7 @@ pub mod mailbox;
 pub mod provision;
 pub mod queue;
 pub mod ratelimit;
+pub mod s3_get;
 pub mod service;
 pub mod store;
 pub mod sweeper;

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use portal::domain::inbound::SesMessageId;
 use portal::inbound::SesReceiptEvent;
-use portal::mailbox::Mailbox;
 use portal::service::Received;
 use portal::Portal;
 use tokio::net::TcpListener;
@@ -23,14 +22,15 @@ pub const LOCAL_FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:func
 #[derive(Clone, Debug)]
 pub struct LocalReceiving {
     portal: Arc<Portal>,
-    mailbox: Mailbox,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
 }
 
 impl LocalReceiving {
     /// Receiving for `portal`, storing into its `INBOUND_BUCKET` with `s3`.
     pub fn new(portal: Arc<Portal>, s3: aws_sdk_s3::Client) -> Result<Self, String> {
         let bucket = portal.config().inbound_bucket.clone().ok_or("INBOUND_BUCKET is not configured")?;
-        Ok(Self { mailbox: Mailbox::new(s3, bucket), portal })
+        Ok(Self { s3, bucket, portal })
     }
 
     /// Stores one message and hands its receipt event to the handler, as SES does.
@@ -38,7 +38,7 @@ impl LocalReceiving {
         let message_id = new_message_id();
         let id = SesMessageId::parse(&message_id).ok_or("the dev message id is no SES id")?;
         let stored = as_stored(envelope, raw);
-        self.mailbox.store(&id, stored.clone()).await.map_err(|e| e.to_string())?;
+        portal::mailbox::store(&self.s3, &self.bucket, &id, stored.clone()).await.map_err(|e| e.to_string())?;
         let receipt = Receipt {
             message_id: &message_id,
             envelope,

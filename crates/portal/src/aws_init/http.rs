@@ -63,13 +63,13 @@ impl Origin {
 
 /// A connection opened ahead of need: open, or its handshake still going on.
 enum Slot {
-    Open(Stream),
+    Open(Box<Stream>),
     Opening(oneshot::Receiver<Opened>),
 }
 
 /// How an opening ended.
 enum Opened {
-    Open(Stream),
+    Open(Box<Stream>),
     /// The endpoint did not answer within [`CONNECT_TIMEOUT`]: a request
     /// waiting for it fails as a timeout (the SDK retries) instead of waiting
     /// as long again for a connection of its own.
@@ -186,12 +186,12 @@ impl Service<Uri> for Connector {
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         match Origin::of(&uri).and_then(|origin| self.stash.take(&origin)) {
-            Some(Slot::Open(stream)) => Box::pin(std::future::ready(Ok(stream))),
+            Some(Slot::Open(stream)) => Box::pin(std::future::ready(Ok(*stream))),
             Some(Slot::Opening(opened)) => {
                 let mut fallback = self.clone();
                 Box::pin(async move {
                     match opened.await {
-                        Ok(Opened::Open(stream)) => Ok(stream),
+                        Ok(Opened::Open(stream)) => Ok(*stream),
                         Ok(Opened::TimedOut) => Err(Box::new(ConnectTimedOut(CONNECT_TIMEOUT)) as BoxError),
                         // Opening it failed (or init's runtime is gone): connect as usual.
                         Ok(Opened::Failed) | Err(_) => fallback.open(uri).await,
@@ -258,7 +258,7 @@ impl LambdaHttpClient {
                     match opening.await {
                         Ok(stream) => {
                             // A request waiting for it takes it; else it stays stashed.
-                            let _ = done.send(Opened::Open(stream));
+                            let _ = done.send(Opened::Open(Box::new(stream)));
                             true
                         }
                         Err(err) => {
@@ -272,6 +272,14 @@ impl LambdaHttpClient {
             }
         }
         Opening { tasks }
+    }
+
+    /// Sends one request outside the SDK, on the same pool (see `s3_get`).
+    pub async fn send(
+        &self,
+        request: http::Request<SdkBody>,
+    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+        self.client.request(request).await
     }
 
     /// Connections opened (or opening) ahead and not yet used.

@@ -30,6 +30,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 
 use crate::aws::AwsClients;
 use crate::config::{Config, ConfigError};
+use crate::s3_get::ObjectReader;
 use crate::Portal;
 
 /// The allocator the `mimalloc` feature swaps in, to compare (docs/PERFORMANCE.md).
@@ -56,22 +57,23 @@ fn preconnect_wait(get: impl Fn(&str) -> Option<String>) -> Result<Duration, Con
 /// The clients a function uses, and how many connections to each its first
 /// round trip opens in parallel (0 opens none ahead).
 ///
-/// SES and S3 clients come with the function that builds them: a function
-/// whose `Needs` names none never refers to that SDK's client, so the linker
-/// leaves out its configuration and endpoint rules (S3's are large).
+/// The SES client and the S3 reader come with the function that builds them:
+/// a function whose `Needs` names none never refers to them, so the linker
+/// leaves out their code (SES's configuration and endpoint rules). S3 is read
+/// without its SDK ([`crate::s3_get`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Needs {
     pub dynamodb: usize,
     pub sqs: usize,
     pub ses: Option<Need<aws_sdk_sesv2::Client>>,
-    pub s3: Option<Need<aws_sdk_s3::Client>>,
+    pub s3: Option<Need<ObjectReader>>,
 }
 
 /// One optional client: its connections opened in init, and how it is built.
 #[derive(Debug)]
 pub struct Need<C> {
     pub connections: usize,
-    pub build: fn(&SdkConfig) -> C,
+    pub build: fn(&SdkConfig, &http::LambdaHttpClient) -> C,
 }
 
 // Copied whatever `C` is (a derive would ask `C: Copy`): it holds a count and a fn pointer.
@@ -83,7 +85,7 @@ impl<C> Clone for Need<C> {
 
 impl<C> Copy for Need<C> {}
 
-fn ses_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
+fn ses_client(sdk: &SdkConfig, _: &http::LambdaHttpClient) -> aws_sdk_sesv2::Client {
     aws_sdk_sesv2::Client::new(sdk)
 }
 
@@ -108,7 +110,7 @@ impl Needs {
     /// idempotency lookup and the limiter), then the ticket transaction
     /// beside the SQS send.
     pub const INBOUND: Self =
-        Self { dynamodb: 2, sqs: 1, ses: None, s3: Some(Need { connections: 1, build: crate::aws::s3_client }) };
+        Self { dynamodb: 2, sqs: 1, ses: None, s3: Some(Need { connections: 1, build: ObjectReader::new }) };
 }
 
 /// How many connections `need` opens ahead.
@@ -178,8 +180,9 @@ pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
     let clients = AwsClients {
         dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
         sqs: aws_sdk_sqs::Client::new(&sdk),
-        ses: needs.ses.map(|need| (need.build)(&sdk)),
-        s3: needs.s3.map(|need| (need.build)(&sdk)),
+        ses: needs.ses.map(|need| (need.build)(&sdk, &http_client)),
+        s3: None,
+        objects: needs.s3.map(|need| (need.build)(&sdk, &http_client)),
     };
     let ready = opening.wait(wait).await;
     tracing::debug!(ready, "connections opened in init");

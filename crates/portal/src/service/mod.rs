@@ -73,7 +73,11 @@ impl Portal {
                 .with_clock(clock.clone()),
             queue: EventQueue::new(clients.sqs, &config.queue_url),
             mailer: config.mail_from.as_ref().zip(clients.ses).map(|(from, ses)| Mailer::new(ses, from)),
-            mailbox: config.inbound_bucket.as_ref().zip(clients.s3).map(|(bucket, s3)| Mailbox::new(s3, bucket)),
+            mailbox: config
+                .inbound_bucket
+                .as_ref()
+                .zip(clients.objects)
+                .map(|(bucket, objects)| Mailbox::new(objects, bucket)),
             links: Links::new(&config.base_url),
             config,
             clock,

@@ -15,7 +15,6 @@ use devserver::ses_event::{as_stored, receipt_event, Receipt};
 use devserver::smtp::Envelope;
 use portal::domain::inbound::SesMessageId;
 use portal::inbound::SesReceiptEvent;
-use portal::mailbox::Mailbox;
 use portal::store::schema::{TableSpec, PORTAL_TABLE, RATE_LIMIT_TABLE};
 use portal::web::routes;
 use serde_json::Value as Json;
@@ -318,14 +317,15 @@ async fn run_sweeper(stack: &Stack, observed: &mut Observed) {
 /// The inbound function on a mail SES stored, as SES would invoke it.
 async fn run_inbound(stack: &Stack, observed: &mut Observed) {
     let s3 = stack.clients.s3.clone().expect("the test clients include S3");
-    let mailbox = Mailbox::new(s3, stack.names.inbound_bucket.clone());
     let envelope = Envelope { sender: "ann@example.com".into(), recipients: vec!["demo@inbound.localhost".into()] };
     let raw = as_stored(
         &envelope,
         b"From: Ann <ann@example.com>\r\nTo: demo@inbound.localhost\r\nSubject: By mail\r\n\r\nHello.\r\n",
     );
     let id = devserver::ses_event::new_message_id();
-    mailbox.store(&SesMessageId::parse(&id).unwrap(), raw.clone()).await.unwrap();
+    portal::mailbox::store(&s3, &stack.names.inbound_bucket, &SesMessageId::parse(&id).unwrap(), raw.clone())
+        .await
+        .unwrap();
     let receipt = Receipt {
         message_id: &id,
         envelope: &envelope,

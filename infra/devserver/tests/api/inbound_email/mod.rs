@@ -17,7 +17,6 @@ use portal::domain::inbound::SesMessageId;
 use portal::domain::secrets::token_hash;
 use portal::domain::{Channel, Priority, Status, TokenPurpose};
 use portal::inbound::SesReceiptEvent;
-use portal::mailbox::Mailbox;
 use portal::service::{Dropped, Received};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -49,7 +48,7 @@ impl MailStack {
         let envelope = Envelope { sender: sender.into(), recipients: vec![rcpt.into()] };
         let id = devserver::ses_event::new_message_id();
         let stored = as_stored(&envelope, raw);
-        mailbox(&self.stack).store(&SesMessageId::parse(&id).unwrap(), stored.clone()).await.unwrap();
+        store(&self.stack, &SesMessageId::parse(&id).unwrap(), stored.clone()).await;
         let receipt = Receipt {
             message_id: &id,
             envelope: &envelope,
@@ -69,8 +68,9 @@ fn s3(stack: &Stack) -> aws_sdk_s3::Client {
     stack.clients.s3.clone().expect("the test clients include S3")
 }
 
-fn mailbox(stack: &Stack) -> Mailbox {
-    Mailbox::new(s3(stack), stack.names.inbound_bucket.clone())
+/// Stores a message where SES's S3 action would.
+async fn store(stack: &Stack, id: &SesMessageId, raw: Vec<u8>) {
+    portal::mailbox::store(&s3(stack), &stack.names.inbound_bucket, id, raw).await.unwrap();
 }
 
 /// A tiny SMTP client: EHLO, MAIL, RCPT, DATA (dot-stuffed), QUIT.

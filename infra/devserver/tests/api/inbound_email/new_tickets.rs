@@ -233,3 +233,41 @@ async fn header_injection_through_the_subject_and_name_reaches_no_header() {
     let sent = stack.proxy.sent_emails();
     assert!(sent.iter().all(|m| !m.subject.contains(['\r', '\n'])), "{sent:?}");
 }
+
+/// The S3 read is made without S3's SDK (`portal::s3_get`): its retries are ours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_s3_reads_are_retried_and_a_lasting_failure_leaves_the_mail_for_the_next_delivery() {
+    use devserver::proxy::Fault;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let mail_stack = MailStack::start().await;
+    let stack = &mail_stack.stack;
+    let is_read = |call: &devserver::proxy::Call| call.method == "GET" && call.path.contains("/inbound/");
+
+    // Throttled twice, then answered: one delivery, one ticket, three reads.
+    let raw = mail("Ann <ann@example.com>", "Slow bucket", "", "Hello.");
+    let event = mail_stack.stored_event("ann@example.com", DEMO, raw.as_bytes()).await;
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counted = reads.clone();
+    stack.proxy.fail_when(move |call| {
+        let nth = if is_read(call) { counted.fetch_add(1, Ordering::SeqCst) } else { usize::MAX };
+        (nth < 2).then_some(Fault { status: 503, error_type: "SlowDown" })
+    });
+    let first = mail_stack.invoke(&event).await;
+    assert!(matches!(first[..], [Received::TicketOpened(_)]), "{first:?}");
+    assert_eq!(reads.load(Ordering::SeqCst), 3);
+
+    // S3 failing for good: the delivery fails (Lambda invokes again) and nothing is stored.
+    let raw = mail("Bo <bo@example.com>", "Bucket down", "", "Hello.");
+    let event = mail_stack.stored_event("bo@example.com", DEMO, raw.as_bytes()).await;
+    stack.proxy.fail_when(move |call| is_read(call).then_some(Fault { status: 500, error_type: "InternalError" }));
+    assert!(portal::inbound::handle(&stack.portal, &event).await.is_err());
+    assert_eq!(stack.ticket_count().await, 1);
+
+    // Healed: the next delivery opens the ticket, a further one only finds it.
+    stack.proxy.heal();
+    let second = mail_stack.invoke(&event).await;
+    let [Received::TicketOpened(opened)] = second[..] else { panic!("{second:?}") };
+    assert_eq!(mail_stack.invoke(&event).await, [Received::Duplicate(opened)]);
+    assert_eq!(stack.ticket_count().await, 2);
+}

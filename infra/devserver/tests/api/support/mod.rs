@@ -67,7 +67,8 @@ pub fn emulator_endpoint() -> String {
 /// across the process, and in one test binary a test that fails calls on
 /// purpose would use up the retries of every other test.
 pub async fn clients_for(endpoint: &str) -> AwsClients {
-    let sdk = portal::aws::sdk_loader().expect("TLS configuration").endpoint_url(endpoint).load().await;
+    let http = portal::aws::http_client().expect("TLS configuration");
+    let sdk = portal::aws::sdk_loader_on(&http).endpoint_url(endpoint).load().await;
     let retry = sdk
         .retry_config()
         .cloned()
@@ -84,6 +85,7 @@ pub async fn clients_for(endpoint: &str) -> AwsClients {
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         ses: Some(aws_sdk_sesv2::Client::from_conf(ses)),
         s3: Some(portal::aws::s3_client(&sdk)),
+        objects: Some(portal::s3_get::ObjectReader::new(&sdk, &http)),
     }
 }
 
