@@ -36,19 +36,27 @@ pub struct Process {
 }
 
 impl Process {
-    pub async fn start(launch: &Launch) -> Result<Self, Error> {
-        let api = RuntimeApi::start().await?;
-        let spawned_at = Instant::now();
-        let child = tokio::process::Command::new(&launch.program)
-            .args(&launch.args)
+    /// `program args…` with `launch`'s environment only and the Runtime API's address.
+    fn command(launch: &Launch, api: &RuntimeApi, program: &std::path::Path) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(program);
+        command
             .env_clear()
             .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", launch.program.display()))?;
+            .kill_on_drop(true);
+        command
+    }
+
+    fn spawn(launch: &Launch, command: &mut tokio::process::Command) -> Result<tokio::process::Child, Error> {
+        command.spawn().map_err(|e| format!("cannot start {}: {e}", launch.program.display()).into())
+    }
+
+    pub async fn start(launch: &Launch) -> Result<Self, Error> {
+        let api = RuntimeApi::start().await?;
+        let spawned_at = Instant::now();
+        let child = Self::spawn(launch, Self::command(launch, &api, &launch.program).args(&launch.args))?;
         Ok(Self { child, api, spawned_at })
     }
 
@@ -59,21 +67,9 @@ impl Process {
     pub async fn start_in(launch: &Launch, share: &CpuShare) -> Result<Self, Error> {
         share.lift()?;
         let api = RuntimeApi::start().await?;
-        let mut child = tokio::process::Command::new("/bin/sh")
-            .arg("-c")
-            .arg(r#"read -r _ && exec "$@""#)
-            .arg("sh")
-            .arg(&launch.program)
-            .args(&launch.args)
-            .env_clear()
-            .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", launch.program.display()))?;
+        let mut command = Self::command(launch, &api, std::path::Path::new("/bin/sh"));
+        command.args(["-c", r#"read -r _ && exec "$@""#, "sh"]).arg(&launch.program).args(&launch.args);
+        let mut child = Self::spawn(launch, command.stdin(Stdio::piped()))?;
         share.enter(child.id().ok_or("the launcher exited at once")?)?;
         let mut go = child.stdin.take().ok_or("no pipe to the launcher")?;
         let spawned_at = Instant::now();
