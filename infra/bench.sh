@@ -236,6 +236,8 @@ if [ "$mode" = variants ]; then
   done
   printf '| build | function | instructions: init | first request | warm request | first poll, full speed | zip |\n|---|---|---|---|---|---|---|\n'
   while IFS=$'\t' read -r label function init first warm poll; do
+    # summary.tsv also holds the callgrind mode's lines (label "current"): no variant zip.
+    [ -f "target/variants/$label/$function/bootstrap.zip" ] || continue
     zip_mb="$(python3 -c "import os,sys; print(f'{os.path.getsize(sys.argv[1]) / 1e6:.2f} MB')" "target/variants/$label/$function/bootstrap.zip")"
     printf '| %s | %s | %s | %s | %s | %s ms | %s |\n' "$label" "$function" "$init" "$first" "$warm" "$poll" "$zip_mb"
   done <target/callgrind/summary.tsv | tee target/bench-variants.md
