@@ -23,8 +23,10 @@ use crate::aws_init::http::LambdaHttpClient;
 const ATTEMPTS: u32 = 3;
 /// The first retry's wait; each later one doubles it.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-/// How long one attempt may take, answer and body included.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one attempt may take, answer and body included: three attempts
+/// and their backoff end well inside the function's 30 s timeout, so a stalled
+/// read is an error the function reports, not a Lambda timeout.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a read gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,14 +88,9 @@ impl ObjectReader {
         }
     }
 
-    /// The object's URL: virtual-hosted on AWS, path-style under an endpoint
-    /// override (the emulator serves no bucket subdomains).
     fn url(&self, bucket: &str, key: &str) -> String {
         let key: String = key.split('/').map(encode_segment).collect::<Vec<_>>().join("/");
-        match &self.endpoint {
-            Some(endpoint) => format!("{endpoint}/{bucket}/{key}"),
-            None => format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region),
-        }
+        format!("{}/{key}", bucket_url(self.endpoint.as_deref(), &self.region, bucket))
     }
 
     /// Reads `bucket`/`key` unless it is larger than `max_bytes`: the size
@@ -144,7 +141,8 @@ impl ObjectReader {
         // S3's error document is small; its Code names the failure.
         let body = Limited::new(response.into_body(), 64 * 1024).collect().await.map(|b| b.to_bytes());
         let code = body.ok().map(|b| error_code(&b)).unwrap_or_default();
-        if status == 404 && (code.is_empty() || code == "NoSuchKey") {
+        // Only S3's own answer: a 404 from anything else (or a cut error body) is an error.
+        if status == 404 && code == "NoSuchKey" {
             return Ok(Object::Missing);
         }
         Err(S3GetError::Status { status, code })
@@ -175,6 +173,18 @@ impl ObjectReader {
             http::Request::get(url).body(SdkBody::empty()).map_err(|e| S3GetError::Signing(e.to_string()))?;
         instructions.apply_to_request_http1x(&mut request);
         Ok(request)
+    }
+}
+
+/// Where `bucket`'s objects are: virtual-hosted on AWS; path-style under an
+/// endpoint override (the emulator serves no bucket subdomains) and for a
+/// bucket name with dots (no certificate covers `a.b.s3…`), as the SDK does.
+/// Init opens its connection to this origin too.
+pub fn bucket_url(endpoint: Option<&str>, region: &str, bucket: &str) -> String {
+    match endpoint {
+        Some(endpoint) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
+        None if bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+        None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
     }
 }
 
@@ -223,6 +233,11 @@ mod tests {
             reader(Some("http://127.0.0.1:5000/")).url("mail-bucket", "inbound/abc123"),
             "http://127.0.0.1:5000/mail-bucket/inbound/abc123"
         );
+    }
+
+    #[test]
+    fn dotted_bucket_names_are_addressed_path_style() {
+        assert_eq!(reader(None).url("mail.example", "k"), "https://s3.eu-west-1.amazonaws.com/mail.example/k");
     }
 
     #[test]

@@ -102,6 +102,11 @@ impl Stash {
         done
     }
 
+    /// An open connection nobody waits for any more.
+    fn put_open(&self, origin: Origin, stream: Box<Stream>) {
+        self.lock().push(Stashed { origin, since: Instant::now(), slot: Slot::Open(stream) });
+    }
+
     /// Drops stale and failed connections; marks finished openings open.
     fn settle(stashed: &mut Vec<Stashed>) {
         stashed.retain_mut(|s| {
@@ -254,11 +259,16 @@ impl LambdaHttpClient {
             for _ in 0..*count {
                 let opening = self.connector.clone().open(uri.clone());
                 let done = self.connector.stash.opening(origin.clone());
+                let stash = self.connector.stash.clone();
+                let origin = origin.clone();
                 tasks.spawn(async move {
                     match opening.await {
                         Ok(stream) => {
-                            // A request waiting for it takes it; else it stays stashed.
-                            let _ = done.send(Opened::Open(Box::new(stream)));
+                            // A request waiting for it takes it; else it stays stashed. One
+                            // that took it and was dropped before it came hands it back.
+                            if let Err(Opened::Open(stream)) = done.send(Opened::Open(Box::new(stream))) {
+                                stash.put_open(origin, stream);
+                            }
                             true
                         }
                         Err(err) => {
@@ -453,6 +463,9 @@ mod tests {
             tokio::task::yield_now().await;
         }
         assert_eq!(client.stashed(), 0, "the request took the opening");
+        // Given time to connect on its own, it does not: it waits for the opening.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!request.is_finished());
         assert_eq!(accepted.load(Ordering::SeqCst), 0, "and waits for it instead of connecting");
         let _ = done.send(Opened::Failed);
         assert_eq!(request.await.unwrap(), 200);

@@ -48,9 +48,14 @@ pub const PRECONNECT_WAIT: Duration = Duration::ZERO;
 /// How long init waits for its connections: `PORTAL_INIT_CONNECT_WAIT_MS`, or [`PRECONNECT_WAIT`].
 fn preconnect_wait(get: impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
     const NAME: &str = "PORTAL_INIT_CONNECT_WAIT_MS";
+    // Longer would be a mistake, not a setting (Lambda's whole init has 10 s).
+    const MAX_MS: u64 = 5_000;
     match get(NAME) {
         None => Ok(PRECONNECT_WAIT),
-        Some(ms) => ms.trim().parse().map(Duration::from_millis).map_err(|_| ConfigError::Invalid(NAME.into())),
+        Some(ms) => match ms.trim().parse::<u64>() {
+            Ok(ms) if ms <= MAX_MS => Ok(Duration::from_millis(ms)),
+            _ => Err(ConfigError::Invalid(NAME.into())),
+        },
     }
 }
 
@@ -164,17 +169,22 @@ fn endpoint(sdk: &SdkConfig, service: &str) -> String {
     }
 }
 
-/// The clients `needs` names, with their connections opening.
-pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
+/// The clients `needs` names, with their connections opening (S3's to
+/// `bucket`'s origin, where its reads go).
+pub async fn lambda_clients(needs: Needs, bucket: Option<&str>) -> Result<AwsClients, InitError> {
     let http_client = http::LambdaHttpClient::new(tls::client_config()?);
     let sdk = sdk_config(env, &http_client)?;
     let wait = preconnect_wait(env)?;
     let mut connections = Vec::new();
-    let optional = [("email", connections_of(&needs.ses)), ("s3", connections_of(&needs.s3))];
-    for (service, count) in [("dynamodb", needs.dynamodb), ("sqs", needs.sqs)].into_iter().chain(optional) {
+    let services = [("dynamodb", needs.dynamodb), ("sqs", needs.sqs), ("email", connections_of(&needs.ses))];
+    for (service, count) in services {
         if count > 0 {
             connections.push((endpoint(&sdk, service), count));
         }
+    }
+    if let (Some(bucket), count @ 1..) = (bucket, connections_of(&needs.s3)) {
+        let region = sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1");
+        connections.push((crate::s3_get::bucket_url(sdk.endpoint_url(), region, bucket), count));
     }
     let opening = http_client.preconnect(&connections);
     let clients = AwsClients {
@@ -192,7 +202,8 @@ pub async fn lambda_clients(needs: Needs) -> Result<AwsClients, InitError> {
 /// The portal of a Lambda function: configuration and the clients it needs.
 pub async fn lambda_portal(needs: Needs) -> Result<Portal, InitError> {
     let config = Config::from_env()?;
-    Ok(Portal::new(config, lambda_clients(needs).await?))
+    let clients = lambda_clients(needs, config.inbound_bucket.as_deref()).await?;
+    Ok(Portal::new(config, clients))
 }
 
 #[cfg(test)]
@@ -230,10 +241,10 @@ mod tests {
         assert_eq!(preconnect_wait(lookup(&[])).unwrap(), PRECONNECT_WAIT);
         assert_eq!(preconnect_wait(lookup(&[("PORTAL_INIT_CONNECT_WAIT_MS", "0")])).unwrap(), Duration::ZERO);
         assert_eq!(preconnect_wait(lookup(&[("PORTAL_INIT_CONNECT_WAIT_MS", "2")])).unwrap(), Duration::from_millis(2));
-        assert!(matches!(
-            preconnect_wait(lookup(&[("PORTAL_INIT_CONNECT_WAIT_MS", "soon")])),
-            Err(ConfigError::Invalid(_))
-        ));
+        for bad in ["soon", "-1", "18446744073709551615"] {
+            let vars = [("PORTAL_INIT_CONNECT_WAIT_MS", bad)];
+            assert!(matches!(preconnect_wait(lookup(&vars)), Err(ConfigError::Invalid(_))), "{bad}");
+        }
     }
 
     #[test]
