@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use devserver::proxy::{busy_between, FaultProxy};
+use devserver::proxy::FaultProxy;
 use serde_json::Value;
 
 use crate::cgroup::CpuShare;
@@ -72,7 +72,7 @@ impl Setup {
 
     /// How long the emulator was busy with calls between `from` and `to`.
     fn emulator_ms(&self, from: Instant, to: Instant) -> f64 {
-        ms(busy_between(&self.recorder.calls(), from, to))
+        ms(self.recorder.busy_between(from, to))
     }
 }
 

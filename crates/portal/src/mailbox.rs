@@ -12,17 +12,6 @@ use crate::s3_get::{Object, ObjectReader};
 /// id with no separator, so it ends in `/`.
 pub const INBOUND_PREFIX: &str = "inbound/";
 
-/// What reading a received message gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetched {
-    /// The raw message, at most the limit's bytes.
-    Message(Vec<u8>),
-    /// Larger than the limit: not read (SES accepts up to 40 MB; we take 10).
-    TooLarge { bytes: u64 },
-    /// No such object (deleted by the lifecycle, or never stored).
-    Missing,
-}
-
 /// Where SES's S3 action stores message `id`.
 fn key(id: &SesMessageId) -> String {
     format!("{INBOUND_PREFIX}{}", id.as_str())
@@ -40,15 +29,15 @@ impl Mailbox {
         Self { objects, bucket: bucket.into() }
     }
 
-    /// Reads the message `id`, unless it is larger than `max_bytes`: the size
-    /// comes with the response headers, so a large body is never downloaded.
-    pub async fn fetch(&self, id: &SesMessageId, max_bytes: usize) -> Result<Fetched, AwsError> {
-        match self.objects.get(&self.bucket, &key(id), max_bytes).await {
-            Ok(Object::Bytes(raw)) => Ok(Fetched::Message(raw)),
-            Ok(Object::TooLarge { bytes }) => Ok(Fetched::TooLarge { bytes }),
-            Ok(Object::Missing) => Ok(Fetched::Missing),
-            Err(err) => Err(AwsError::new("GetObject inbound mail", err)),
-        }
+    /// Reads the message `id`, unless it is larger than `max_bytes` (SES
+    /// accepts up to 40 MB; we take 10): the size comes with the response
+    /// headers, so a large body is never downloaded. `Missing`: deleted by the
+    /// lifecycle, or never stored.
+    pub async fn fetch(&self, id: &SesMessageId, max_bytes: usize) -> Result<Object, AwsError> {
+        self.objects
+            .get(&self.bucket, &key(id), max_bytes)
+            .await
+            .map_err(|e| AwsError::new("GetObject inbound mail", e))
     }
 }
 

@@ -16,6 +16,7 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use aws_smithy_types::body::SdkBody;
 use http_body_util::{BodyExt, Limited};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::aws_init::http::LambdaHttpClient;
 
@@ -88,9 +89,21 @@ impl ObjectReader {
         }
     }
 
+    /// Where `bucket`'s objects are: virtual-hosted on AWS; path-style under
+    /// an endpoint override (the emulator serves no bucket subdomains) and for
+    /// a bucket name with dots (no certificate covers `a.b.s3…`), as the SDK
+    /// does. Init opens its connection to this origin too.
+    pub fn bucket_url(&self, bucket: &str) -> String {
+        match &self.endpoint {
+            Some(endpoint) => format!("{endpoint}/{bucket}"),
+            None if bucket.contains('.') => format!("https://s3.{}.amazonaws.com/{bucket}", self.region),
+            None => format!("https://{bucket}.s3.{}.amazonaws.com", self.region),
+        }
+    }
+
     fn url(&self, bucket: &str, key: &str) -> String {
         let key: String = key.split('/').map(encode_segment).collect::<Vec<_>>().join("/");
-        format!("{}/{key}", bucket_url(self.endpoint.as_deref(), &self.region, bucket))
+        format!("{}/{key}", self.bucket_url(bucket))
     }
 
     /// Reads `bucket`/`key` unless it is larger than `max_bytes`: the size
@@ -176,29 +189,10 @@ impl ObjectReader {
     }
 }
 
-/// Where `bucket`'s objects are: virtual-hosted on AWS; path-style under an
-/// endpoint override (the emulator serves no bucket subdomains) and for a
-/// bucket name with dots (no certificate covers `a.b.s3…`), as the SDK does.
-/// Init opens its connection to this origin too.
-pub fn bucket_url(endpoint: Option<&str>, region: &str, bucket: &str) -> String {
-    match endpoint {
-        Some(endpoint) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
-        None if bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{bucket}"),
-        None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
-    }
-}
-
 /// One path segment of a key, percent-encoded as S3 signs it (RFC 3986 unreserved kept).
 fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    utf8_percent_encode(segment, ESCAPED).to_string()
 }
 
 /// `<Code>…</Code>` of an S3 error document, or "".

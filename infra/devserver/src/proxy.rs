@@ -198,6 +198,12 @@ impl FaultProxy {
     }
 
     /// Every email the emulator accepted through this proxy, oldest first.
+    /// How long, between `from` and `to`, at least one recorded call was
+    /// waiting on the upstream (read under the lock: no copy of the calls).
+    pub fn busy_between(&self, from: std::time::Instant, to: std::time::Instant) -> std::time::Duration {
+        busy_between(&locked(&self.calls), from, to)
+    }
+
     pub fn sent_emails(&self) -> Vec<SentEmail> {
         self.calls()
             .iter()

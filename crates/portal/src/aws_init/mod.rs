@@ -172,9 +172,10 @@ fn endpoint(sdk: &SdkConfig, service: &str) -> String {
 /// The clients `needs` names, with their connections opening (S3's to
 /// `bucket`'s origin, where its reads go).
 pub async fn lambda_clients(needs: Needs, bucket: Option<&str>) -> Result<AwsClients, InitError> {
-    let http_client = http::LambdaHttpClient::new(tls::client_config()?);
+    let http_client = crate::aws::http_client()?;
     let sdk = sdk_config(env, &http_client)?;
     let wait = preconnect_wait(env)?;
+    let objects = needs.s3.map(|need| (need.build)(&sdk, &http_client));
     let mut connections = Vec::new();
     let services = [("dynamodb", needs.dynamodb), ("sqs", needs.sqs), ("email", connections_of(&needs.ses))];
     for (service, count) in services {
@@ -182,9 +183,8 @@ pub async fn lambda_clients(needs: Needs, bucket: Option<&str>) -> Result<AwsCli
             connections.push((endpoint(&sdk, service), count));
         }
     }
-    if let (Some(bucket), count @ 1..) = (bucket, connections_of(&needs.s3)) {
-        let region = sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1");
-        connections.push((crate::s3_get::bucket_url(sdk.endpoint_url(), region, bucket), count));
+    if let (Some(bucket), Some(objects), count @ 1..) = (bucket, &objects, connections_of(&needs.s3)) {
+        connections.push((objects.bucket_url(bucket), count));
     }
     let opening = http_client.preconnect(&connections);
     let clients = AwsClients {
@@ -192,7 +192,7 @@ pub async fn lambda_clients(needs: Needs, bucket: Option<&str>) -> Result<AwsCli
         sqs: aws_sdk_sqs::Client::new(&sdk),
         ses: needs.ses.map(|need| (need.build)(&sdk, &http_client)),
         s3: None,
-        objects: needs.s3.map(|need| (need.build)(&sdk, &http_client)),
+        objects,
     };
     let ready = opening.wait(wait).await;
     tracing::debug!(ready, "connections opened in init");

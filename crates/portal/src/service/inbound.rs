@@ -24,8 +24,8 @@ use crate::domain::inbound::{
 };
 use crate::domain::secrets::{new_reply_token, sha256_hex, token_hash};
 use crate::domain::{Channel, EventKind, LinkToken, PortalEvent, ReplyRecipient, Ticket, TicketRef, WorkspaceSlug};
-use crate::mailbox::Fetched;
 use crate::ratelimit::{Admission, Limit, Subject};
+use crate::s3_get::Object;
 use crate::store::CreateTicketError;
 
 /// One message as SES received it (the receipt event's fields the portal uses).
@@ -137,12 +137,12 @@ impl Portal {
             return Ok(Received::Duplicate(earlier.reference));
         }
         let raw = match fetched? {
-            Fetched::Message(raw) => raw,
-            Fetched::TooLarge { bytes } => {
+            Object::Bytes(raw) => raw,
+            Object::TooLarge { bytes } => {
                 tracing::info!(message_id = id.as_str(), bytes, "inbound mail over the size limit");
                 return Ok(dropped(Dropped::TooLarge, id.as_str()));
             }
-            Fetched::Missing => return Ok(dropped(Dropped::Missing, id.as_str())),
+            Object::Missing => return Ok(dropped(Dropped::Missing, id.as_str())),
         };
         let Ok(mail) = InboundMail::parse(&raw) else {
             return Ok(dropped(Dropped::Unreadable, id.as_str()));
