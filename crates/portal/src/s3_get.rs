@@ -261,6 +261,64 @@ mod tests {
         assert!(!S3GetError::Signing("x".into()).is_transient());
     }
 
+    /// A reader with credentials, for `endpoint`.
+    fn signing_reader(endpoint: &str) -> ObjectReader {
+        let http = LambdaHttpClient::new(crate::aws_init::tls::client_config_with(None).unwrap());
+        let credentials = aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test");
+        let sdk = SdkConfig::builder()
+            .region(aws_config::Region::new("eu-west-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+        ObjectReader::new(&sdk, &http)
+    }
+
+    /// A server answering every request with `answer`, once per connection.
+    async fn answering(answer: &'static [u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = vec![0u8; 8192];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(answer).await;
+            }
+        });
+        endpoint
+    }
+
+    #[tokio::test]
+    async fn a_body_without_a_length_is_cut_at_the_limit() {
+        // Chunked, so no Content-Length warns ahead: 16 bytes against a limit of 10.
+        let endpoint =
+            answering(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n")
+                .await;
+        let object = signing_reader(&endpoint).get("bucket", "inbound/m1", 10).await.unwrap();
+        assert_eq!(object, Object::TooLarge { bytes: 11 });
+        let object = signing_reader(&endpoint).get("bucket", "inbound/m1", 16).await.unwrap();
+        assert_eq!(object, Object::Bytes(b"0123456789abcdef".to_vec()));
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_before_the_body() {
+        // The body never comes: only the header can have decided.
+        let endpoint = answering(b"HTTP/1.1 200 OK\r\ncontent-length: 20971520\r\n\r\n").await;
+        let object = signing_reader(&endpoint).get("bucket", "inbound/m1", 10).await.unwrap();
+        assert_eq!(object, Object::TooLarge { bytes: 20_971_520 });
+    }
+
+    #[tokio::test]
+    async fn only_s3_s_own_no_such_key_is_missing() {
+        let missing =
+            answering(b"HTTP/1.1 404 Not Found\r\ncontent-length: 38\r\n\r\n<Error><Code>NoSuchKey</Code></Error>\n")
+                .await;
+        assert_eq!(signing_reader(&missing).get("b", "k", 10).await.unwrap(), Object::Missing);
+        let other = answering(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\nnot here\n").await;
+        let err = signing_reader(&other).get("b", "k", 10).await.unwrap_err();
+        assert!(matches!(err, S3GetError::Status { status: 404, .. }), "{err}");
+    }
+
     #[tokio::test]
     async fn without_credentials_nothing_is_sent() {
         let err = reader(Some("http://127.0.0.1:9")).get("b", "k", 10).await.unwrap_err();
