@@ -45,10 +45,9 @@ variant_args() {
     z) printf '%s\n' --config 'profile.release.opt-level="z"' ;;
     s) ;;
     3) printf '%s\n' --config profile.release.opt-level=3 ;;
-    # On top of the release profile ("s"): the hot crates at 3, and mimalloc.
+    # On top of the release profile ("s"): the hot crates at 3.
     s-hot3)
       for crate in "${hot[@]}"; do printf '%s\n' --config "profile.release.package.$crate.opt-level=3"; done ;;
-    s-mimalloc) printf '%s\n' --features portal/mimalloc ;;
     *) echo "unknown variant $1" >&2; return 1 ;;
   esac
 }
@@ -95,7 +94,7 @@ elif [ "$mode" = callgrind ]; then
     --config 'profile.release.strip=false' "${bins[@]}"
 elif [ "$mode" = variants ]; then
   variants=("$@")
-  [ ${#variants[@]} -eq 0 ] && variants=(s s-hot3 s-mimalloc z 3)
+  [ ${#variants[@]} -eq 0 ] && variants=(s s-hot3 z 3)
   set --
 else
   cargo lambda build --release --x86-64 "${bins[@]}"

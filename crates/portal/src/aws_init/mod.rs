@@ -33,7 +33,8 @@ use crate::config::{Config, ConfigError};
 use crate::s3_get::ObjectReader;
 use crate::Portal;
 
-/// The allocator the `mimalloc` feature swaps in, to compare (docs/PERFORMANCE.md).
+/// mimalloc instead of glibc's allocator, which was a fifth of a warm
+/// request's instructions (docs/PERFORMANCE.md, "The allocator").
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
