@@ -18,6 +18,11 @@
 #       Instructions per request under valgrind's callgrind, over TLS, with the
 #       top functions of a warm request (target/callgrind/report.md). Builds
 #       unstripped bootstraps into target/lambda-profile.
+#   bash infra/bench.sh calls [--calls 2000]
+#       Client CPU per AWS call in one process at full speed over plain HTTP:
+#       a DynamoDB read through the SDK, an S3 read through S3's SDK and
+#       hand-signed (s3_get). The bench binary itself, built in release
+#       (target/bench-calls.md).
 #   bash infra/bench.sh variants [NAME ...]
 #       The build settings side by side (docs/PERFORMANCE.md): submit built
 #       under each (into target/variants), then
@@ -34,7 +39,7 @@ export PATH="$root/.venv/bin:$PATH"
 
 mode="lambda"
 case "${1:-}" in
-  lambda | plain | callgrind | variants) mode="$1"; shift ;;
+  lambda | plain | callgrind | calls | variants) mode="$1"; shift ;;
 esac
 
 # Build settings compared by `variants`: a name, then cargo arguments.
@@ -84,7 +89,10 @@ PY
 functions=(submit track reply csat assign-worker hello)
 bins=()
 for f in "${functions[@]}"; do bins+=(--bin "$f"); done
-if [ -n "${BENCH_NO_BUILD:-}" ]; then
+if [ "$mode" = calls ]; then
+  # The measured client is this binary's own: built as the functions are.
+  cargo build --quiet --release -p bench --bin bench
+elif [ -n "${BENCH_NO_BUILD:-}" ]; then
   # Measure bootstraps built earlier (pass --dir to say where).
   echo "== BENCH_NO_BUILD: not building the bootstraps" >&2
   variants=("$@")
@@ -100,7 +108,7 @@ else
   cargo lambda build --release --x86-64 "${bins[@]}"
   python3 infra/zip-bootstraps.py "${functions[@]}"
 fi
-if [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -x target/debug/bench ]; then
+if [ "$mode" != calls ] && { [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -x target/debug/bench ]; }; then
   cargo build --quiet -p bench --bin bench
 fi
 
@@ -116,6 +124,10 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 
 if [ "$mode" = plain ]; then
   target/debug/bench plain "$@"
+  exit 0
+fi
+if [ "$mode" = calls ]; then
+  target/release/bench calls "$@"
   exit 0
 fi
 

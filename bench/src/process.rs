@@ -130,17 +130,36 @@ pub fn peak_rss_mb(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// User + system CPU time of a process, in clock ticks.
-pub fn cpu_ticks(pid: u32) -> u64 {
+/// User and system CPU time of a process, in clock ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTicks {
+    pub user: u64,
+    pub system: u64,
+}
+
+impl std::ops::Sub for CpuTicks {
+    type Output = Self;
+    fn sub(self, earlier: Self) -> Self {
+        Self { user: self.user - earlier.user, system: self.system - earlier.system }
+    }
+}
+
+pub fn cpu_ticks_split(pid: u32) -> CpuTicks {
     proc_field(pid, "stat")
         .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.to_owned()))
         .map(|rest| {
             let fields: Vec<&str> = rest.split_whitespace().collect();
             // After the command name: state is field 3, utime 14, stime 15 (1-based).
             let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-            field(14) + field(15)
+            CpuTicks { user: field(14), system: field(15) }
         })
-        .unwrap_or(0)
+        .unwrap_or_default()
+}
+
+/// User + system CPU time of a process, in clock ticks.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let ticks = cpu_ticks_split(pid);
+    ticks.user + ticks.system
 }
 
 pub fn clock_ticks_per_second() -> f64 {

@@ -87,6 +87,19 @@ impl Stack {
         Ok(stack)
     }
 
+    pub fn portal(&self) -> &Portal {
+        &self.portal
+    }
+
+    pub fn demo(&self) -> &WorkspaceSlug {
+        &self.demo
+    }
+
+    /// The received-mail bucket (provisioned, empty).
+    pub fn inbound_bucket(&self) -> &str {
+        &self.names.inbound_bucket
+    }
+
     async fn submit_ticket(&self, ip: &str) -> Result<portal::service::Receipt, Error> {
         Ok(self.portal.submit_ticket(&self.demo, self.ticket.clone(), ClientAddress::from_source_ip(ip), None).await?)
     }
