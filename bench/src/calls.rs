@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use portal::aws::AwsClients;
 use portal::domain::inbound::SesMessageId;
-use portal::mailbox::{self, INBOUND_PREFIX};
+use portal::mailbox;
 
 use crate::process::{clock_ticks_per_second, cpu_ticks_split, load_average, ms};
 use crate::stack::Stack;
@@ -57,14 +57,14 @@ where
     for _ in 0..WARM_UP {
         once().await?;
     }
-    let pid = std::process::id();
+    let (pid, ticks_per_second) = (std::process::id(), clock_ticks_per_second());
     let (before, started) = (cpu_ticks_split(pid), Instant::now());
     for _ in 0..calls {
         once().await?;
     }
     let wall = started.elapsed();
     let spent = cpu_ticks_split(pid) - before;
-    let per_call_us = |ticks: u64| ticks as f64 / clock_ticks_per_second() * 1e6 / calls as f64;
+    let per_call_us = |ticks: u64| ticks as f64 / ticks_per_second * 1e6 / calls as f64;
     Ok(Row {
         call,
         user_us: per_call_us(spent.user),
@@ -85,9 +85,8 @@ pub async fn run() -> Result<(), Error> {
     let bucket = stack.inbound_bucket();
     let id = SesMessageId::parse(MESSAGE_ID).ok_or("message id")?;
     mailbox::store(s3, bucket, &id, vec![b'x'; OBJECT_BYTES]).await?;
-    let key = format!("{INBOUND_PREFIX}{MESSAGE_ID}");
-    let (portal, demo) = (stack.portal(), stack.demo());
-    let key = key.as_str();
+    let key = mailbox::object_key(&id);
+    let (portal, demo, key) = (stack.portal(), stack.demo(), key.as_str());
 
     let rows = vec![
         measure("DynamoDB GetItem, aws-sdk-dynamodb (the workspace item)", calls, || async move {

@@ -13,7 +13,7 @@ use crate::s3_get::{Object, ObjectReader};
 pub const INBOUND_PREFIX: &str = "inbound/";
 
 /// Where SES's S3 action stores message `id`.
-fn key(id: &SesMessageId) -> String {
+pub fn object_key(id: &SesMessageId) -> String {
     format!("{INBOUND_PREFIX}{}", id.as_str())
 }
 
@@ -35,7 +35,7 @@ impl Mailbox {
     /// lifecycle, or never stored.
     pub async fn fetch(&self, id: &SesMessageId, max_bytes: usize) -> Result<Object, AwsError> {
         self.objects
-            .get(&self.bucket, &key(id), max_bytes)
+            .get(&self.bucket, &object_key(id), max_bytes)
             .await
             .map_err(|e| AwsError::new("GetObject inbound mail", e))
     }
@@ -47,7 +47,7 @@ pub async fn store(client: &aws_sdk_s3::Client, bucket: &str, id: &SesMessageId,
     client
         .put_object()
         .bucket(bucket)
-        .key(key(id))
+        .key(object_key(id))
         .body(ByteStream::from(raw))
         .send()
         .await
