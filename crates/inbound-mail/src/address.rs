@@ -64,6 +64,47 @@ fn is_domain_label(label: &str) -> bool {
         && !label.ends_with('-')
 }
 
+/// The address in angle brackets of a `From` value's first mailbox, read from
+/// the raw header: `unq@example.com` in `<b>Bold</b> Name <unq@example.com>`,
+/// where a lenient parser glues the markup's brackets into the address. Quoted
+/// strings and comments are skipped (`"<victim@example.com>" <me@example.org>`
+/// is `me@example.org`), and so are brackets holding no `@`. `None` when the
+/// first mailbox has no such brackets (a bare `ann@example.com`).
+pub(crate) fn bracketed_address(raw: &[u8]) -> Option<SenderAddress> {
+    let value = String::from_utf8_lossy(raw);
+    let (mut quoted, mut escaped, mut comment_depth) = (false, false, 0usize);
+    let mut group: Option<String> = None;
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            if let Some(g) = group.as_mut() {
+                g.push(c);
+            }
+            continue;
+        }
+        match (c, group.as_mut()) {
+            ('\\', _) if quoted || comment_depth > 0 => escaped = true,
+            ('"', None) if comment_depth == 0 => quoted = !quoted,
+            _ if quoted => {}
+            ('(', None) => comment_depth += 1,
+            (')', None) if comment_depth > 0 => comment_depth -= 1,
+            _ if comment_depth > 0 => {}
+            ('<', _) => group = Some(String::new()),
+            ('>', Some(inner)) => {
+                if inner.contains('@') {
+                    return SenderAddress::parse(inner);
+                }
+                group = None;
+            }
+            // The first mailbox ends at a comma outside quotes, comments and brackets.
+            (',', None) => return None,
+            (c, Some(inner)) => inner.push(c),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A display name (`Renée Müller` in `Renée Müller <renee@example.com>`), RFC 2047
 /// decoded by the parser, on one line without control characters, at most
 /// [`MAX_DISPLAY_NAME_CHARS`] characters; empty when the mail gives none.
@@ -115,6 +156,31 @@ impl OwnAddresses {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bracketed_address_of_the_first_mailbox_wins_over_markup_quotes_and_comments() {
+        let bracketed = |raw: &str| bracketed_address(raw.as_bytes()).map(|a| a.as_str().to_owned());
+        assert_eq!(bracketed(" <b>Bold</b> Name <unq@example.com>").as_deref(), Some("unq@example.com"));
+        assert_eq!(bracketed(r#" "<victim@example.com>" <me@example.org>"#).as_deref(), Some("me@example.org"));
+        assert_eq!(bracketed(r#" "a \" <x@y.example>" <me@example.org>"#).as_deref(), Some("me@example.org"));
+        assert_eq!(bracketed(" Ann (<x@y.example>) <ann@example.com>").as_deref(), Some("ann@example.com"));
+        assert_eq!(bracketed(" A <a@x.example>, B <b@y.example>").as_deref(), Some("a@x.example"));
+        assert_eq!(bracketed(" a@x.example, B <b@y.example>"), None, "the first mailbox has no brackets");
+        assert_eq!(bracketed(" ann@example.com"), None);
+        assert_eq!(bracketed(" <not an address@>"), None);
+    }
+
+    #[test]
+    fn a_from_with_markup_in_its_name_is_read_as_its_bracketed_address() {
+        let from = |header: &str| {
+            let raw = format!("From: {header}\r\nSubject: x\r\n\r\nbody\r\n");
+            let mail = crate::InboundMail::parse(raw.as_bytes()).unwrap();
+            (mail.from().as_str().to_owned(), mail.display_name().to_owned())
+        };
+        assert_eq!(from("<b>Bold</b> Name <unq@example.com>").0, "unq@example.com");
+        assert_eq!(from("=?UTF-8?Q?Ren=C3=A9e?= <r@Example.com>"), ("r@example.com".into(), "Renée".into()));
+        assert_eq!(from("r@example.com (Renée)").0, "r@example.com");
+    }
 
     fn parsed(raw: &str) -> Option<String> {
         SenderAddress::parse(raw).map(|a| a.as_str().to_owned())

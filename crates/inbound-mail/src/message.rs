@@ -4,7 +4,7 @@ use std::fmt;
 
 use mail_parser::{Message, MessageParser};
 
-use crate::address::{display_name, OwnAddresses, SenderAddress};
+use crate::address::{bracketed_address, display_name, OwnAddresses, SenderAddress};
 use crate::auto::{decide, AutoSignals, Origin};
 use crate::body::{message_text, TextSource};
 use crate::headers::{first_raw, legacy_8bit_header};
@@ -90,7 +90,13 @@ impl InboundMail {
             (legacy_8bit_header(&message, "From"), legacy_8bit_header(&message, "Subject"));
         let (from_message, subject_message) = (reparse(legacy_from.as_deref()), reparse(legacy_subject.as_deref()));
         let sender = from_message.as_ref().unwrap_or(&message).from().and_then(|from| from.first());
-        let from = sender.and_then(|s| s.address()).and_then(SenderAddress::parse).ok_or(ParseError::NoSender)?;
+        // The raw header's bracketed address first: a lenient parse glues markup
+        // in a display name (`<b>Name</b> <a@b.c>`) into the address.
+        let raw_from = legacy_from.as_deref().map(str::as_bytes).or_else(|| first_raw(&message, "From"));
+        let from = raw_from
+            .and_then(bracketed_address)
+            .or_else(|| sender.and_then(|s| s.address()).and_then(SenderAddress::parse))
+            .ok_or(ParseError::NoSender)?;
         let subject = Subject::from_decoded(subject_message.as_ref().unwrap_or(&message).subject().unwrap_or(""));
         let (text, source) = message_text(&message);
         let full = text.trim().to_owned();

@@ -29,7 +29,7 @@ use aws_sdk_dynamodb::Client;
 use crate::aws::AwsError;
 use crate::domain::access::{ACCESS_LINKS_PER_ADDRESS_PER_HOUR, ACCESS_REQUESTS_PER_CLIENT_PER_HOUR};
 use crate::domain::client::ClientAddress;
-use crate::domain::fields::normalize_email;
+use crate::domain::fields::mailbox_of;
 use crate::domain::secrets::{client_key, RateLimitSalt};
 use crate::domain::time::Clock;
 use crate::domain::{TicketRef, WorkspaceSlug};
@@ -100,7 +100,8 @@ impl Limit {
 pub enum Subject<'a> {
     Client(ClientAddress),
     Ticket(&'a WorkspaceSlug, TicketRef),
-    /// An email address (a sender, a recipient), normalised here.
+    /// An email address (a sender, a recipient), counted as the mailbox it
+    /// reaches ([`mailbox_of`]: sub-address tags do not make new subjects).
     Email(&'a str),
 }
 
@@ -110,7 +111,7 @@ impl Subject<'_> {
         match self {
             Subject::Client(address) => format!("client {}", address.subject()),
             Subject::Ticket(slug, reference) => format!("ticket {slug}/{reference}"),
-            Subject::Email(address) => format!("email {}", normalize_email(address)),
+            Subject::Email(address) => format!("email {}", mailbox_of(address)),
         }
     }
 }
@@ -336,6 +337,8 @@ mod tests {
         let email = key_of(&limiter.register_update(limit, &Subject::Email(" Ann@Example.com"), 0).unwrap());
         let same_email = key_of(&limiter.register_update(limit, &Subject::Email("ann@example.com"), 0).unwrap());
         assert_eq!(email, same_email);
+        let tagged = key_of(&limiter.register_update(limit, &Subject::Email("Ann+2@example.com"), 0).unwrap());
+        assert_eq!(email, tagged, "a sub-address tag is the same mailbox");
         assert_ne!(ticket, email);
         let other_salt = RateLimiter { salt: Some(RateLimitSalt::generate()), ..limiter.clone() };
         assert_ne!(key_of(&other_salt.register_update(limit, &Subject::Ticket(&demo, reference), 0).unwrap()), ticket);

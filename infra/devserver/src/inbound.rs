@@ -1,7 +1,8 @@
 //! The local stand-in for SES receiving: the dev SMTP receiver's messages are
 //! stored in the emulator's bucket under the S3 action's prefix, and the
-//! inbound function's handler gets the receipt event SES would send, all
-//! verdicts PASS. The SMTP answer waits for the handler, so a test sees the
+//! inbound function's handler gets the receipt event SES would send (no
+//! virus, no spam, and a sender nothing could authenticate: see
+//! [`crate::ses_event`]). The SMTP answer waits for the handler, so a test sees the
 //! outcome as soon as its session ends.
 
 use std::sync::Arc;

@@ -194,6 +194,22 @@ pub fn normalize_email(raw: &str) -> String {
     raw.trim().to_lowercase()
 }
 
+/// The mailbox an address delivers to, for counting: normalised, without a
+/// `+tag` sub-address (`ann+1@example.com` and `Ann+2@example.com` both reach
+/// `ann@example.com`). Limits on senders and recipients count mailboxes, so a
+/// tag per message cannot multiply them; owners are still compared by the
+/// whole normalised address, and replies go to the address as written.
+pub fn mailbox_of(raw: &str) -> String {
+    let normalized = normalize_email(raw);
+    match normalized.rsplit_once('@') {
+        Some((local, domain)) => match local.split_once('+') {
+            Some((base, _tag)) if !base.is_empty() => format!("{base}@{domain}"),
+            _ => normalized,
+        },
+        None => normalized,
+    }
+}
+
 /// The four ticket types of the submission form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum TicketType {
@@ -254,6 +270,15 @@ impl fmt::Display for TicketType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mailbox_is_its_address_without_a_sub_address_tag() {
+        assert_eq!(mailbox_of(" Ann+Orders@Example.com "), "ann@example.com");
+        assert_eq!(mailbox_of("ann+1+2@example.com"), "ann@example.com");
+        assert_eq!(mailbox_of("ann@example.com"), "ann@example.com");
+        assert_eq!(mailbox_of("+tag@example.com"), "+tag@example.com", "no mailbox name to keep");
+        assert_eq!(mailbox_of("not an address"), "not an address");
+    }
 
     #[test]
     fn name_is_trimmed_and_bounded_in_characters() {

@@ -144,6 +144,38 @@ impl Verdicts<'_> {
         let failed = |status: &str| status.eq_ignore_ascii_case("FAIL");
         failed(self.virus) || (failed(self.spam) && (failed(self.spf) || failed(self.dkim) || failed(self.dmarc)))
     }
+
+    /// Whether SES vouches that the From domain sent the message: DMARC passed
+    /// (which needs an SPF or DKIM pass aligned with the From domain) and so did
+    /// SPF or DKIM. Anything less (a missing, gray or failed verdict, scanning
+    /// off) leaves From a claim anyone can type.
+    pub fn sender_authenticated(&self) -> bool {
+        let passed = |status: &str| status.eq_ignore_ascii_case("PASS");
+        passed(self.dmarc) && (passed(self.spf) || passed(self.dkim))
+    }
+}
+
+/// Why a mail that names an existing ticket opened a new one instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUp {
+    /// It answers a Closed ticket, which takes no more messages.
+    Closed(TicketRef),
+    /// It came from the ticket's address, but nothing proves that address sent
+    /// it (no reply address, no authenticated sender, or a workspace that
+    /// tracks by link): a claim in a From header never writes to a ticket.
+    Unverified(TicketRef),
+}
+
+impl FollowUp {
+    /// The line that opens the new ticket's description.
+    fn lead(self) -> String {
+        match self {
+            Self::Closed(closed) => format!("Follow-up to {closed}, which is closed."),
+            Self::Unverified(named) => {
+                format!("About {named}: sent by email from an address that could not be verified, so it opened a ticket of its own.")
+            }
+        }
+    }
 }
 
 /// Why a mail from a person still opens no ticket.
@@ -157,7 +189,7 @@ pub enum Unticketable {
 /// and address, the subject, and the text, shortened to the description
 /// limit with a note (the whole message stays in S3), and a note of how many
 /// attachments came (they are not shown yet).
-pub fn new_ticket_from_mail(mail: &InboundMail, follows: Option<TicketRef>) -> Result<NewTicket, Unticketable> {
+pub fn new_ticket_from_mail(mail: &InboundMail, follows: Option<FollowUp>) -> Result<NewTicket, Unticketable> {
     let email = EmailAddress::parse(mail.from().as_str()).map_err(|_| Unticketable::SenderAddress)?;
     let name = [mail.display_name(), mail.from().local_part()]
         .into_iter()
@@ -167,9 +199,9 @@ pub fn new_ticket_from_mail(mail: &InboundMail, follows: Option<TicketRef>) -> R
     let subject = Subject::parse(shorten(mail.subject().as_str(), MAX_SUBJECT_CHARS).text)
         .or_else(|_| Subject::parse(NO_SUBJECT))
         .map_err(|_| Unticketable::SenderAddress)?;
-    // A mail answering a closed ticket says which, and keeps only its new text.
+    // A mail answering a ticket it may not write to says which, and keeps only its new text.
     let (lead, text) = match follows {
-        Some(closed) => (format!("Follow-up to {closed}, which is closed."), mail.text().new_text().unwrap_or("")),
+        Some(follow_up) => (follow_up.lead(), mail.text().new_text().unwrap_or("")),
         None => (String::new(), mail.text().full()),
     };
     let description =
@@ -283,6 +315,24 @@ mod tests {
     }
 
     #[test]
+    fn only_dmarc_with_spf_or_dkim_authenticates_a_sender() {
+        let pass = Verdicts { spam: "PASS", virus: "PASS", spf: "PASS", dkim: "PASS", dmarc: "PASS" };
+        assert!(pass.sender_authenticated());
+        assert!(Verdicts { spf: "FAIL", ..pass }.sender_authenticated(), "DKIM aligned is enough");
+        assert!(Verdicts { dkim: "GRAY", ..pass }.sender_authenticated(), "SPF aligned is enough");
+        assert!(Verdicts { dmarc: "pass", ..pass }.sender_authenticated());
+        for unproven in [
+            Verdicts { dmarc: "GRAY", ..pass },
+            Verdicts { dmarc: "FAIL", ..pass },
+            Verdicts { dmarc: "PROCESSING_FAILED", ..pass },
+            Verdicts { spf: "GRAY", dkim: "FAIL", ..pass },
+            Verdicts::default(),
+        ] {
+            assert!(!unproven.sender_authenticated(), "{unproven:?}");
+        }
+    }
+
+    #[test]
     fn a_mail_becomes_the_ticket_the_form_would_make() {
         let mail = parse(
             "From: =?UTF-8?Q?Ren=C3=A9e_M=C3=BCller?= <Renee@Example.com>\r\nSubject: Printer broken\r\n\r\nIt does not print.\r\n",
@@ -301,7 +351,7 @@ mod tests {
         let answer = parse(
             "From: ann@example.com\r\nSubject: Re: x\r\n\r\nStill broken.\r\n\r\nOn Mon, 5 Aug 2024 at 10:00, Ann <ann@example.com> wrote:\r\n> old\r\n",
         );
-        let follow = new_ticket_from_mail(&answer, TicketRef::from_number(7)).unwrap();
+        let follow = new_ticket_from_mail(&answer, TicketRef::from_number(7).map(FollowUp::Closed)).unwrap();
         assert_eq!(
             follow.description.as_ref().map(MessageBody::as_str),
             Some("Follow-up to TKT-0007, which is closed.\n\nStill broken.")

@@ -19,8 +19,8 @@ use super::submit::new_ticket_record;
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::inbound::{
-    new_ticket_from_mail, own_addresses, reply_address, thread_root, workspace_address, InboundRecipient, SesMessageId,
-    Verdicts, INBOUND_TICKETS_PER_SENDER_PER_HOUR,
+    new_ticket_from_mail, own_addresses, reply_address, thread_root, workspace_address, FollowUp, InboundRecipient,
+    SesMessageId, Verdicts, INBOUND_TICKETS_PER_SENDER_PER_HOUR,
 };
 use crate::domain::secrets::{new_reply_token, sha256_hex, token_hash};
 use crate::domain::{Channel, EventKind, LinkToken, PortalEvent, ReplyRecipient, Ticket, TicketRef, WorkspaceSlug};
@@ -154,22 +154,26 @@ impl Portal {
             Origin::Person => false,
         };
         match &recipient {
-            InboundRecipient::Workspace(slug) => match self.thread_by_mail(slug, &id, &mail, domain, quiet).await? {
-                Some(answered) => Ok(answered),
-                None => self.open_ticket_by_mail(slug, &id, &mail, None, quiet).await,
-            },
+            InboundRecipient::Workspace(slug) => {
+                let authenticated = received.verdicts.sender_authenticated();
+                match self.thread_by_mail(slug, &id, &mail, domain, authenticated, quiet).await? {
+                    Some(answered) => Ok(answered),
+                    None => self.open_ticket_by_mail(slug, &id, &mail, None, quiet).await,
+                }
+            }
             InboundRecipient::Reply(token) => self.answer_by_mail(&id, token, &mail, quiet).await,
         }
     }
 
-    /// Opens a ticket from `mail`; `follows` names the closed ticket it
-    /// answers; `quiet`: its sender asks for no automatic answer (no confirmation).
+    /// Opens a ticket from `mail`; `follows` names the ticket it is about and
+    /// why it did not write there; `quiet`: its sender asks for no automatic
+    /// answer (no confirmation).
     pub(super) async fn open_ticket_by_mail(
         &self,
         slug: &WorkspaceSlug,
         id: &SesMessageId,
         mail: &InboundMail,
-        follows: Option<TicketRef>,
+        follows: Option<FollowUp>,
         quiet: bool,
     ) -> Result<Received, InboundError> {
         let Ok(new) = new_ticket_from_mail(mail, follows) else {

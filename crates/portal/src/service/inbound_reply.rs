@@ -11,7 +11,10 @@
 //! - Without a token (a client that dropped `Reply-To`), a mail to the
 //!   workspace address from a ticket's own customer threads into that ticket
 //!   by our thread id in `In-Reply-To`/`References`, or by `[TKT-nnnn]` in its
-//!   subject; from anyone else it opens a new ticket as any mail does.
+//!   subject, only when SES's verdicts authenticate the sender (DMARC with SPF
+//!   or DKIM) and the workspace tracks by email; unproven, it opens a ticket
+//!   that names the one it is about; from anyone else it opens a new ticket
+//!   as any mail does.
 //!
 //! The comment's text is what the sender typed this time: quotes, signatures
 //! and our footer are cut ([`inbound_mail::strip_quotes`]).
@@ -22,8 +25,9 @@ use ulid::Ulid;
 use super::inbound::{dropped, Dropped, InboundError, Received};
 use super::retry::{until_fresh, Attempt};
 use super::Portal;
+use crate::domain::access::TrackingMode;
 use crate::domain::fields::normalize_email;
-use crate::domain::inbound::{mail_body, parse_thread_root, SesMessageId};
+use crate::domain::inbound::{mail_body, parse_thread_root, FollowUp, SesMessageId};
 use crate::domain::secrets::{constant_time_eq, sha256_hex, token_hash};
 use crate::domain::{
     Author, Comment, EventKind, MessageBody, PortalEvent, ReplyRecipient, Status, TicketRef, Visibility, WorkspaceSlug,
@@ -91,7 +95,7 @@ impl Portal {
             ReplyRecipient::Customer => return Ok(dropped(Dropped::Stranger, id.as_str())),
         };
         if matches!(writer, Writer::Customer) && !ticket.status.takes_replies() {
-            return self.open_ticket_by_mail(&slug, id, mail, Some(reference), quiet).await;
+            return self.open_ticket_by_mail(&slug, id, mail, Some(FollowUp::Closed(reference)), quiet).await;
         }
         let Some(text) = mail.text().new_text() else {
             return Ok(dropped(Dropped::Empty, id.as_str()));
@@ -102,14 +106,20 @@ impl Portal {
         self.comment_by_mail(&slug, reference, id, &sender, writer, body).await
     }
 
-    /// The ticket a mail to the workspace address answers, when it is from
-    /// that ticket's customer: `Some` when it was handled as an answer.
+    /// The ticket a mail to the workspace address answers, when it names one
+    /// (our thread id in `In-Reply-To`/`References`, or `[TKT-nnnn]` in its
+    /// subject) and comes from that ticket's address: `Some` when it was handled
+    /// here. It writes to the ticket only when SES vouches for the sender
+    /// (`authenticated`) in a workspace that tracks by email; otherwise a From
+    /// header is a claim anyone can type, so it opens a ticket of its own that
+    /// names the one it is about ([`FollowUp::Unverified`]).
     pub(super) async fn thread_by_mail(
         &self,
         slug: &WorkspaceSlug,
         id: &SesMessageId,
         mail: &InboundMail,
         domain: &str,
+        authenticated: bool,
         quiet: bool,
     ) -> Result<Option<Received>, InboundError> {
         let by_thread = mail
@@ -119,14 +129,20 @@ impl Portal {
             .map(|(_, reference, ticket_id)| (reference, Some(ticket_id)));
         let by_subject = || mail.ticket_mention().and_then(|m| TicketRef::from_number(m.number())).map(|r| (r, None));
         let Some((reference, ticket_id)) = by_thread.or_else(by_subject) else { return Ok(None) };
-        let Some(ticket) = self.store.get_ticket(slug, reference).await? else { return Ok(None) };
+        let (ticket, workspace) = tokio::join!(self.store.get_ticket(slug, reference), self.store.get_workspace(slug));
+        let (Some(ticket), Some(workspace)) = (ticket?, workspace?) else { return Ok(None) };
         let sender = normalize_email(mail.from().as_str());
         let same_ticket = ticket_id.is_none_or(|tid| tid == ticket.id);
         if !same_ticket || !constant_time_eq(&sender, &ticket.email_normalized) {
             return Ok(None);
         }
+        if !authenticated || workspace.tracking == TrackingMode::Link {
+            let follow_up = Some(FollowUp::Unverified(reference));
+            return self.open_ticket_by_mail(slug, id, mail, follow_up, quiet).await.map(Some);
+        }
         if !ticket.status.takes_replies() {
-            return self.open_ticket_by_mail(slug, id, mail, Some(reference), quiet).await.map(Some);
+            let follow_up = Some(FollowUp::Closed(reference));
+            return self.open_ticket_by_mail(slug, id, mail, follow_up, quiet).await.map(Some);
         }
         let Some(text) = mail.text().new_text() else {
             return Ok(Some(dropped(Dropped::Empty, id.as_str())));

@@ -97,11 +97,11 @@ async fn a_reply_to_a_closed_ticket_opens_a_new_one_naming_it_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn without_a_reply_address_the_customer_s_mail_threads_by_references_or_subject() {
+async fn an_authenticated_customer_s_mail_threads_by_references_or_subject_without_a_reply_address() {
     let mail_stack = MailStack::start().await;
     let (confirmation, _) = ticket_by_mail(&mail_stack).await;
     let stack = &mail_stack.stack;
-    let root = confirmation.headers.iter().find(|(n, _)| n == "References").map(|(_, v)| v.clone()).unwrap();
+    let root = thread_root_of(&confirmation);
     // A client that dropped Reply-To but kept References, to the workspace address.
     let kept = mail(
         "Ann <ann@example.com>",
@@ -109,16 +109,100 @@ async fn without_a_reply_address_the_customer_s_mail_threads_by_references_or_su
         &format!("In-Reply-To: <x@amazonses.com>\r\nReferences: {root} <x@amazonses.com>\r\n"),
         "By references.",
     );
-    assert_eq!(mail_stack.send("ann@example.com", DEMO, &kept).await, 250);
+    assert_eq!(
+        mail_stack.invoke(&mail_stack.authenticated_event("ann@example.com", DEMO, &kept).await).await,
+        [Received::CommentAdded(tkt(1))]
+    );
     // One that kept only the subject.
     let subject = mail("Ann <ann@example.com>", "Re: We received your request [TKT-0001]", "", "By subject.");
-    assert_eq!(mail_stack.send("ann@example.com", DEMO, &subject).await, 250);
+    let event = mail_stack.authenticated_event("ann@example.com", DEMO, &subject).await;
+    assert_eq!(mail_stack.invoke(&event).await, [Received::CommentAdded(tkt(1))]);
     assert_eq!(conversation(stack, 1).await, ["By references.", "By subject."]);
     assert_eq!(stack.ticket_count().await, 1);
 
-    // Someone else naming the ticket, or its thread, opens a ticket of their own.
+    // Someone else naming the ticket, or its thread, opens a ticket of their own, authenticated or not.
     let other = mail("Bo <bo@example.com>", "Re: [TKT-0001]", &format!("References: {root}\r\n"), "Me too.");
-    assert_eq!(mail_stack.send("bo@example.com", DEMO, &other).await, 250);
-    assert_eq!(stack.ticket(2).await.map(|t| t.email_normalized), Some("bo@example.com".into()));
+    let event = mail_stack.authenticated_event("bo@example.com", DEMO, &other).await;
+    assert_eq!(mail_stack.invoke(&event).await, [Received::TicketOpened(tkt(2))]);
+    let bo = stack.ticket(2).await.unwrap();
+    assert_eq!(bo.email_normalized, "bo@example.com");
+    assert_eq!(bo.description.as_deref(), Some("Me too."), "names nothing of a ticket that is not Bo's");
     assert_eq!(conversation(stack, 1).await.len(), 2);
+}
+
+/// The attacker's mail: the customer's address typed into From, sent from
+/// anywhere. Without SES vouching for the sender it never writes to the
+/// ticket (it would reopen a resolved one): it opens a ticket of its own that
+/// names the one it is about, and the real customer's ticket is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_forged_from_naming_a_ticket_never_writes_to_it() {
+    let mail_stack = MailStack::start().await;
+    let (confirmation, _) = ticket_by_mail(&mail_stack).await;
+    let stack = &mail_stack.stack;
+    let (code, out) = stack.portalctl(&["ticket", "resolve", "demo", "TKT-0001", "--resolution", "New toner."]).await;
+    assert_eq!(code, 0, "{out}");
+    let root = thread_root_of(&confirmation);
+
+    // Through the dev SMTP receiver, which (as SES for an unverifiable sender) reports GRAY.
+    let by_subject = mail("Ann <ann@example.com>", "Re: [TKT-0001] x", "", "Reopen this and close it for good.");
+    assert_eq!(mail_stack.send("mallory@evil.example", DEMO, &by_subject).await, 250);
+    let by_thread = mail("ann@example.com", "Re: printer", &format!("References: {root}\r\n"), "By the thread.");
+    assert_eq!(mail_stack.send("mallory@evil.example", DEMO, &by_thread).await, 250);
+    // Receipt events whose verdicts fail, or only half pass.
+    for (spf, dkim, dmarc) in [("FAIL", "FAIL", "FAIL"), ("PASS", "PASS", "GRAY"), ("FAIL", "GRAY", "PASS")] {
+        let forged = mail("Ann <ann@example.com>", "Re: [TKT-0001]", "", "Half-authenticated.");
+        let mut event = mail_stack.stored_event("mallory@evil.example", DEMO, forged.as_bytes()).await;
+        let receipt = &mut event.records[0].ses.receipt;
+        (receipt.spf_verdict.status, receipt.dkim_verdict.status, receipt.dmarc_verdict.status) =
+            (spf.into(), dkim.into(), dmarc.into());
+        assert!(matches!(mail_stack.invoke(&event).await[..], [Received::TicketOpened(_)]), "{spf} {dkim} {dmarc}");
+    }
+
+    let ticket = stack.ticket(1).await.unwrap();
+    assert_eq!(ticket.status, Status::Resolved, "nothing reopened it");
+    assert!(conversation(stack, 1).await.is_empty(), "no comment on the customer's ticket");
+    assert_eq!(stack.ticket_count().await, 6);
+    let named = stack.ticket(2).await.unwrap();
+    assert_eq!(named.email_normalized, "ann@example.com", "the new ticket is the address's, like a form's");
+    assert_eq!(
+        named.description.as_deref(),
+        Some("About TKT-0001: sent by email from an address that could not be verified, so it opened a ticket of its own.\n\nReopen this and close it for good.")
+    );
+}
+
+/// A workspace that tracks by link wants proof of the mailbox, which only a
+/// reply address gives: even an authenticated From never writes to a ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_a_link_mode_workspace_only_a_reply_address_writes_to_a_ticket() {
+    let mail_stack = MailStack::start().await;
+    let (confirmation, _) = ticket_by_mail(&mail_stack).await;
+    let stack = &mail_stack.stack;
+    let (code, out) = stack.portalctl(&["workspace", "update", "demo", "--tracking", "link"]).await;
+    assert_eq!(code, 0, "{out}");
+    let by_subject = mail("Ann <ann@example.com>", "Re: [TKT-0001]", "", "Authenticated, by subject.");
+    let event = mail_stack.authenticated_event("ann@example.com", DEMO, &by_subject).await;
+    assert_eq!(mail_stack.invoke(&event).await, [Received::TicketOpened(tkt(2))]);
+    assert!(conversation_by_link(stack, 1).await.is_empty());
+
+    let answer = mail("Ann <ann@example.com>", "Re: [TKT-0001]", "", "By the reply address.");
+    assert_eq!(mail_stack.send("ann@example.com", &confirmation.reply_to[0], &answer).await, 250);
+    assert_eq!(conversation_by_link(stack, 1).await, ["By the reply address."]);
+}
+
+/// A From whose display name holds markup files under the address in angle
+/// brackets, and sub-address tags of one mailbox count as one sender.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn markup_in_a_name_and_sub_address_tags_do_not_make_new_senders() {
+    let mail_stack = MailStack::start().await;
+    let stack = &mail_stack.stack;
+    let marked = mail("<b>Bold</b> Name <unq@example.com>", "Hello", "", "Markup in my name.");
+    assert_eq!(mail_stack.send("unq@example.com", DEMO, &marked).await, 250);
+    assert_eq!(stack.ticket(1).await.unwrap().email_normalized, "unq@example.com");
+
+    for i in 0..15 {
+        let tagged = mail(&format!("Ann <ann+{i}@example.com>"), &format!("Tagged {i}"), "", "One mailbox.");
+        assert_eq!(mail_stack.send(&format!("ann+{i}@example.com"), DEMO, &tagged).await, 250);
+    }
+    assert_eq!(stack.ticket_count().await, 1 + 10, "ten an hour for the mailbox, whatever the tags");
+    assert_eq!(stack.ticket(2).await.unwrap().email, "ann+0@example.com", "kept as written, for replies");
 }
