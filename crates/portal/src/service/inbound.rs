@@ -23,10 +23,13 @@ use crate::domain::inbound::{
     SesMessageId, Verdicts, INBOUND_TICKETS_PER_SENDER_PER_HOUR,
 };
 use crate::domain::secrets::{new_reply_token, sha256_hex, token_hash};
+use crate::domain::NewTicket;
 use crate::domain::{Channel, EventKind, LinkToken, PortalEvent, ReplyRecipient, Ticket, TicketRef, WorkspaceSlug};
 use crate::ratelimit::{Admission, Limit, Subject};
 use crate::s3_get::Object;
-use crate::store::CreateTicketError;
+use crate::store::{ClaimedKey, CreateTicketError, KeyClaim, Remembered};
+
+use super::submit::Twin;
 
 /// One message as SES received it (the receipt event's fields the portal uses).
 #[derive(Debug, Clone, Copy)]
@@ -184,27 +187,52 @@ impl Portal {
         if let Admission::Limited { .. } = admission {
             return Ok(dropped(Dropped::RateLimited, id.as_str()));
         }
+        // The message's key is claimed before a number is spent, so twin
+        // deliveries running at once spend one number between them.
+        let key = id.ticket_key();
+        let claim = match self.store.claim_idempotent(slug, &key, &sha256_hex(id.as_str().as_bytes())).await? {
+            KeyClaim::Won(claim) => claim,
+            KeyClaim::Held(Remembered::Done(earlier)) => return Ok(Received::Duplicate(earlier.reference)),
+            KeyClaim::Held(Remembered::Claimed { .. }) => {
+                return match self.twin(slug, &key).await? {
+                    Twin::Made(earlier) => Ok(Received::Duplicate(earlier.reference)),
+                    // Delivered again later, the message finds the twin's ticket or takes its stale key.
+                    Twin::Failed | Twin::StillRunning => Err(super::Contended.into()),
+                };
+            }
+        };
+        let opened = self.open_claimed(slug, id, new, &claim, quiet).await;
+        if !matches!(opened, Ok(Received::TicketOpened(_))) {
+            if let Err(err) = self.store.release_idempotent(slug, &claim).await {
+                tracing::warn!(message_id = id.as_str(), error = %err, "idempotency claim not given back; it goes stale");
+            }
+        }
+        opened
+    }
+
+    /// Takes the number and writes the ticket the message opens under its claimed key.
+    async fn open_claimed(
+        &self,
+        slug: &WorkspaceSlug,
+        id: &SesMessageId,
+        new: NewTicket,
+        claim: &ClaimedKey,
+        quiet: bool,
+    ) -> Result<Received, InboundError> {
         let Some((workspace, reference)) = self.store.take_ticket_number(slug).await? else {
             return Ok(dropped(Dropped::UnknownWorkspace, id.as_str()));
         };
         let mut ticket = new_ticket_record(&workspace, reference, new, Channel::Email, self.clock.now_unix());
         ticket.no_auto_reply = quiet;
         let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), reference, &ticket.id);
-        let (key, fingerprint) = (id.ticket_key(), sha256_hex(id.as_str().as_bytes()));
-        let (written, ()) = tokio::join!(
-            self.store.create_ticket(&ticket, Some((key.as_str(), fingerprint.as_str())), &event),
-            self.announce(&event)
-        );
+        let (written, ()) = tokio::join!(self.store.create_ticket(&ticket, Some(claim), &event), self.announce(&event));
         match written {
             Ok(()) => {
                 tracing::info!(workspace = %slug, reference = %reference, message_id = id.as_str(), "ticket opened by email");
                 Ok(Received::TicketOpened(reference))
             }
-            Err(CreateTicketError::IdempotencyKeyTaken) => {
-                // A concurrent delivery of the same message won.
-                let earlier = self.store.find_idempotent(slug, &key).await?;
-                Ok(earlier.map_or(Received::Dropped(Dropped::Missing), |e| Received::Duplicate(e.reference)))
-            }
+            // Taken over as stale by a later delivery of the same message: that one answers.
+            Err(CreateTicketError::IdempotencyKeyTaken) => Err(super::Contended.into()),
             Err(CreateTicketError::Aws(err)) => Err(err.into()),
         }
     }

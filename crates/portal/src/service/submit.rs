@@ -12,7 +12,7 @@ use crate::domain::{
     WorkspaceSlug,
 };
 use crate::ratelimit::{Admission, Limit, Subject};
-use crate::store::{keys, CreateTicketError, IdempotencyRecord};
+use crate::store::{keys, ClaimedKey, CreateTicketError, IdempotencyRecord, KeyClaim, Remembered};
 
 /// What a successful submission returns, first time or replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,9 +36,12 @@ pub enum SubmitError {
     /// A cross-origin submission from a site the workspace does not allow.
     #[error("origin not allowed")]
     OriginNotAllowed,
-    /// The key was taken, yet its record cannot be read.
+    /// The key was taken, yet its record cannot be read (the copy that held it failed).
     #[error("the idempotency record of an earlier submission vanished")]
     IdempotencyRecordVanished,
+    /// Another copy of this submission holds its key and has not finished yet.
+    #[error("another copy of this submission is still being processed")]
+    InProgress,
     #[error(transparent)]
     Unavailable(#[from] AwsError),
 }
@@ -67,11 +70,15 @@ impl Portal {
     /// [`Portal::submit_ticket`] for a request whose headers say where it comes
     /// from: from another site (the widget) it is refused unless the workspace
     /// allows that site.
-    /// The workspace is read in the first round trip, beside the rate limiter
-    /// and the idempotency lookup, so the check adds no sequential round trip;
-    /// a refused request may still have counted against its client's limit.
-    /// A replay (a known idempotency key) is admitted like any submission: it
-    /// counts, and over the limit it is refused too.
+    ///
+    /// The first round trip reads the workspace (cross-origin only), admits the
+    /// client and claims the idempotency key, side by side; nothing is spent
+    /// before all three agree. Copies of one submission (a double click, a
+    /// retry, ten at once) meet on the key: one takes the ticket number, the
+    /// others wait for its ticket and answer with it, so no number is lost to
+    /// them and no event is announced for a ticket never written. A refused
+    /// request gives its claim back. A replay counts against its client's
+    /// limit like any submission, and over the limit it is refused too.
     pub async fn submit_ticket_from(
         &self,
         slug: &WorkspaceSlug,
@@ -83,11 +90,11 @@ impl Portal {
         let fingerprint = new.fingerprint();
         let limit = Limit::submissions(self.config.submit_limit_per_hour);
         let subject = Subject::Client(client);
-        let (admission, earlier, cors) = tokio::join!(
+        let (admission, claim, cors) = tokio::join!(
             self.limiter.admit(limit, &subject),
             async {
                 match idempotency_key {
-                    Some(k) => self.store.find_idempotent(slug, k.as_str()).await,
+                    Some(k) => self.store.claim_idempotent(slug, k.as_str(), &fingerprint).await.map(Some),
                     None => Ok(None),
                 }
             },
@@ -100,37 +107,110 @@ impl Portal {
                 }
             }
         );
-        match cors? {
-            Some(None) => return Err(SubmitError::UnknownWorkspace),
-            Some(Some(Cors::Refused)) => return Err(SubmitError::OriginNotAllowed),
-            Some(Some(Cors::Allowed(_) | Cors::NotNeeded)) | None => {}
+        let claim = claim?;
+        let won = match &claim {
+            Some(KeyClaim::Won(key)) => Some(key),
+            _ => None,
+        };
+        let admitted = (|| {
+            match cors? {
+                Some(None) => return Err(SubmitError::UnknownWorkspace),
+                Some(Some(Cors::Refused)) => return Err(SubmitError::OriginNotAllowed),
+                Some(Some(Cors::Allowed(_) | Cors::NotNeeded)) | None => {}
+            }
+            match admission? {
+                Admission::Limited { retry_after_secs } => Err(SubmitError::RateLimited { retry_after_secs }),
+                Admission::Admitted => Ok(()),
+            }
+        })();
+        if let Err(refused) = admitted {
+            self.give_key_back(slug, won).await;
+            return Err(refused);
         }
-        if let Admission::Limited { retry_after_secs } = admission? {
-            return Err(SubmitError::RateLimited { retry_after_secs });
+        let key = idempotency_key.map(IdempotencyKey::as_str).unwrap_or_default();
+        match claim {
+            Some(KeyClaim::Held(Remembered::Done(earlier))) => self.replay(slug, &fingerprint, earlier).await,
+            Some(KeyClaim::Held(Remembered::Claimed { fingerprint: theirs })) => {
+                if !constant_time_eq(&theirs, &fingerprint) {
+                    return Err(SubmitError::IdempotencyConflict);
+                }
+                let earlier = self.twin_ticket(slug, key).await?;
+                self.replay(slug, &fingerprint, earlier).await
+            }
+            Some(KeyClaim::Won(_)) | None => match self.create_submitted(slug, new, won).await {
+                Ok(Created::Made(receipt)) => Ok(receipt),
+                Ok(Created::TakenOver) => {
+                    // Our claim went stale and another copy took it: its ticket is the answer.
+                    let earlier = self.twin_ticket(slug, key).await?;
+                    self.replay(slug, &fingerprint, earlier).await
+                }
+                Err(err) => {
+                    self.give_key_back(slug, won).await;
+                    Err(err)
+                }
+            },
         }
-        if let Some(earlier) = earlier? {
-            return self.replay(slug, &fingerprint, earlier).await;
-        }
+    }
+
+    /// Takes the number and writes the ticket (with the claimed key's record
+    /// and the outbox event), sending the event alongside.
+    async fn create_submitted(
+        &self,
+        slug: &WorkspaceSlug,
+        new: NewTicket,
+        claimed: Option<&ClaimedKey>,
+    ) -> Result<Created, SubmitError> {
         let (workspace, reference) = self.store.take_ticket_number(slug).await?.ok_or(SubmitError::UnknownWorkspace)?;
         let ticket = new_ticket_record(&workspace, reference, new, Channel::Portal, self.clock.now_unix());
         let event = PortalEvent::new(EventKind::TicketCreated, slug.clone(), reference, &ticket.id);
-        let idempotency = idempotency_key.map(|k| (k.as_str(), fingerprint.as_str()));
-        let (written, ()) = tokio::join!(self.store.create_ticket(&ticket, idempotency, &event), self.announce(&event));
+        let (written, ()) = tokio::join!(self.store.create_ticket(&ticket, claimed, &event), self.announce(&event));
         match written {
             Ok(()) => {}
-            Err(CreateTicketError::IdempotencyKeyTaken) => {
-                // A concurrent twin of this request won; answer with its ticket.
-                let key = idempotency_key.map(IdempotencyKey::as_str).unwrap_or_default();
-                let earlier = self.store.find_idempotent(slug, key).await?;
-                return match earlier {
-                    Some(earlier) => self.replay(slug, &fingerprint, earlier).await,
-                    None => Err(SubmitError::IdempotencyRecordVanished),
-                };
-            }
+            Err(CreateTicketError::IdempotencyKeyTaken) => return Ok(Created::TakenOver),
             Err(CreateTicketError::Aws(err)) => return Err(err.into()),
         }
         tracing::info!(workspace = %slug, reference = %reference, "ticket created");
-        Ok(Receipt { workspace, reference, ticket_id: ticket.id, status: ticket.status, replayed: false })
+        Ok(Created::Made(Receipt {
+            workspace,
+            reference,
+            ticket_id: ticket.id,
+            status: ticket.status,
+            replayed: false,
+        }))
+    }
+
+    /// The ticket a twin request holding `key` makes, waiting for it a few
+    /// seconds (a double click's first copy is usually a few milliseconds
+    /// ahead). A twin that failed gave the key back: this copy fails too,
+    /// and its retry claims the key afresh.
+    async fn twin_ticket(&self, slug: &WorkspaceSlug, key: &str) -> Result<IdempotencyRecord, SubmitError> {
+        match self.twin(slug, key).await? {
+            Twin::Made(record) => Ok(record),
+            Twin::Failed => Err(SubmitError::IdempotencyRecordVanished),
+            Twin::StillRunning => Err(SubmitError::InProgress),
+        }
+    }
+
+    /// What the twin holding `key` came to, polled for a few seconds.
+    pub(super) async fn twin(&self, slug: &WorkspaceSlug, key: &str) -> Result<Twin, AwsError> {
+        for _ in 0..TWIN_POLLS {
+            tokio::time::sleep(TWIN_POLL_INTERVAL).await;
+            match self.store.remembered(slug, key).await? {
+                Some(Remembered::Done(record)) => return Ok(Twin::Made(record)),
+                Some(Remembered::Claimed { .. }) => {}
+                None => return Ok(Twin::Failed),
+            }
+        }
+        Ok(Twin::StillRunning)
+    }
+
+    /// Gives back a key this request claimed and spent nothing on (logged, not
+    /// failed: an unreleased claim only delays a retry until it is stale).
+    async fn give_key_back(&self, slug: &WorkspaceSlug, won: Option<&ClaimedKey>) {
+        let Some(claim) = won else { return };
+        if let Err(err) = self.store.release_idempotent(slug, claim).await {
+            tracing::warn!(workspace = %slug, error = %err, "idempotency claim not given back; it goes stale");
+        }
     }
 
     async fn replay(
@@ -157,6 +237,27 @@ impl Portal {
         Ok(Receipt { workspace, reference: earlier.reference, ticket_id: earlier.id, status, replayed: true })
     }
 }
+
+/// What became of a twin request that holds the same idempotency key.
+pub(super) enum Twin {
+    Made(IdempotencyRecord),
+    /// It gave the key back: it made nothing.
+    Failed,
+    /// Still holding the key after the wait.
+    StillRunning,
+}
+
+/// What writing a submitted ticket came to.
+enum Created {
+    Made(Receipt),
+    /// The claimed key went stale before the write and another copy took it.
+    TakenOver,
+}
+
+/// How long a copy of a submission waits for its twin's ticket: 20 polls
+/// 150 ms apart, 3 s, well inside the HTTP functions' 10 s.
+const TWIN_POLLS: usize = 20;
+const TWIN_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// A new ticket as the spec defines it: Open, Medium, from `channel`.
 pub(super) fn new_ticket_record(

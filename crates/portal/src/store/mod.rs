@@ -26,7 +26,10 @@ use crate::domain::time::Clock;
 pub use conversation::{CommentWrite, CustomerReply};
 use dynamo::s;
 pub use dynamo::Item;
-pub use idempotency::{reply_idempotency_scope, IdempotencyRecord, IDEMPOTENCY_TTL_SECS};
+pub use idempotency::{
+    reply_idempotency_scope, ClaimedKey, IdempotencyRecord, KeyClaim, Remembered, IDEMPOTENCY_TTL_SECS,
+    STALE_KEY_CLAIM_SECS,
+};
 use keys::{PK, SK};
 pub use ledger::{Claim, STALE_CLAIM_SECS};
 pub use logo::StoredLogo;

@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, Update};
 
 use super::dynamo::{attribute, conditional, from_item, key, n, s, to_item, Item};
-use super::idempotency::IdempotencyRecord;
+use super::idempotency::{ClaimedKey, IdempotencyRecord};
 use super::keys::{contact_key, ticket_pk, CONTACT_KEY, PK, TICKET_SK};
 use super::transaction::Transaction;
 use super::Store;
@@ -47,7 +47,8 @@ pub enum TicketWriteError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateTicketError {
-    /// Another request with the same idempotency key won the race.
+    /// The claimed idempotency key is no longer this request's: it was taken
+    /// over as stale, by a request that may have made the ticket.
     #[error("idempotency key already used")]
     IdempotencyKeyTaken,
     #[error(transparent)]
@@ -89,12 +90,12 @@ enum StatusPart {
 }
 
 impl Store {
-    /// Writes a new ticket, upserts its contact, records the idempotency key
-    /// (`(key, fingerprint)`) and puts `event` in the outbox, all or nothing.
+    /// Writes a new ticket, upserts its contact, turns the claimed idempotency
+    /// key into its record and puts `event` in the outbox, all or nothing.
     pub async fn create_ticket(
         &self,
         ticket: &Ticket,
-        idempotency: Option<(&str, &str)>,
+        idempotency: Option<&ClaimedKey>,
         event: &PortalEvent,
     ) -> Result<(), CreateTicketError> {
         let now = self.clock.now_unix();
@@ -113,10 +114,9 @@ impl Store {
             .put(NewTicketPart::Ticket, ticket_put)
             .update(NewTicketPart::Contact, self.contact_upsert(ticket, now)?)
             .put(NewTicketPart::Outbox, self.outbox_put(event, now)?);
-        if let Some((idempotency_key, fingerprint)) = idempotency {
-            let record = IdempotencyRecord::new(ticket.reference, &ticket.id, fingerprint, now);
-            transaction
-                .put(NewTicketPart::Idempotency, record.put(&self.table, &ticket.workspace, idempotency_key, now)?);
+        if let Some(claim) = idempotency {
+            let record = IdempotencyRecord::new(ticket.reference, &ticket.id, claim.fingerprint(), now);
+            transaction.put(NewTicketPart::Idempotency, record.put_claimed(&self.table, &ticket.workspace, claim)?);
         }
         match transaction.send(&self.client).await? {
             Ok(()) => Ok(()),

@@ -121,7 +121,7 @@ fn submit_failure(err: SubmitError) -> Failure {
                     .into(),
         },
         SubmitError::Unavailable(err) => unavailable(&err),
-        err @ SubmitError::IdempotencyRecordVanished => unavailable(&err),
+        err @ (SubmitError::IdempotencyRecordVanished | SubmitError::InProgress) => unavailable(&err),
     }
 }
 

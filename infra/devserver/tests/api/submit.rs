@@ -275,3 +275,90 @@ async fn thirty_concurrent_submissions_from_one_address_admit_exactly_ten() {
         stack.post_form_from(client_ip(8), "/portal/demo/submit", &ticket_fields("Ann", "ann@example.com", "Hi")).await;
     assert_eq!(other.status, 200);
 }
+
+/// A double click as an attacker (or an impatient mouse) makes it: ten copies
+/// of one form instance at once, and ten JSON submits with one key. Each set
+/// makes one ticket, every copy answers with it, and no number is spent on
+/// the copies: the next submission takes the next number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_copies_of_one_submission_make_one_ticket_and_spend_one_number() {
+    let stack = Stack::start().await;
+    let key = form_key(&stack.get("/portal/demo/submit").await.text());
+    let mut fields = ticket_fields("Cy", "cy@example.com", "Ten clicks");
+    fields.push(("idempotency_key", &key));
+    let copies = (0..10).map(|_| stack.post_form("/portal/demo/submit", &fields));
+    let pages = futures_util::future::join_all(copies).await;
+    let reference = |html: &str| html.split("class=\"reference\">").nth(1).map(|r| r[..8].to_owned());
+    for page in &pages {
+        assert_eq!(page.status, 200, "{}", page.text());
+        assert_eq!(reference(&page.text()).as_deref(), Some("TKT-0001"));
+    }
+
+    let body = json!({"name": "Di", "email": "di@example.com", "subject": "Ten retries"});
+    let headers = [("Idempotency-Key", "ten-at-once-0001")];
+    let copies = (0..10).map(|i| stack.post_json_from(client_ip(i), "/api/portal/demo/tickets", &body, &headers));
+    let answers = futures_util::future::join_all(copies).await;
+    for answer in &answers {
+        assert_eq!(answer.status, 201, "{}", answer.text());
+        assert_eq!(serde_json::from_slice::<Value>(&answer.body).unwrap()["reference"], "TKT-0002");
+    }
+
+    let next = json!({"name": "Ed", "email": "ed@example.com", "subject": "Next"});
+    let next = stack.post_json_from(client_ip(20), "/api/portal/demo/tickets", &next, &[]).await;
+    assert_eq!(serde_json::from_slice::<Value>(&next.body).unwrap()["reference"], "TKT-0003", "no gap");
+    assert_eq!(stack.ticket_count().await, 3, "three numbers taken, three tickets");
+    assert_eq!(stack.store.list_tickets(&demo()).await.unwrap().len(), 3);
+    // Replays may send their ticket's event again (until the worker acknowledges
+    // it), but every event names a ticket that was written.
+    let written: BTreeSet<String> =
+        stack.store.list_tickets(&demo()).await.unwrap().into_iter().map(|t| t.id).collect();
+    let announced: BTreeSet<String> = stack
+        .queued_messages()
+        .await
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(m).unwrap()["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(announced, written, "no event announced for a ticket never written");
+}
+
+/// A copy whose twin died holding the key (a crashed function) waits, then
+/// says "try again"; once the claim is stale a retry takes it over and makes
+/// the ticket. A copy refused by the limit gives its claim back at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_held_by_a_dead_twin_goes_stale_and_a_refused_copy_gives_its_key_back() {
+    let stack = Stack::start_with_manual_clock().await;
+    let body = json!({"name": "Ann", "email": "ann@example.com", "subject": "Orphaned"});
+    let fingerprint = portal::domain::NewTicket::parse(&portal::domain::SubmissionInput {
+        name: "Ann".into(),
+        email: "ann@example.com".into(),
+        subject: "Orphaned".into(),
+        description: String::new(),
+        ticket_type: String::new(),
+    })
+    .unwrap()
+    .fingerprint();
+    let portal_time = stack.store.clone().with_clock(stack.clock.as_ref().unwrap().clock());
+    let held = portal_time.claim_idempotent(&demo(), "dead-twin-0001", &fingerprint).await.unwrap();
+    assert!(matches!(held, portal::store::KeyClaim::Won(_)), "the dead twin's claim");
+    let headers = [("Idempotency-Key", "dead-twin-0001")];
+    let waiting = stack.post_json_from(client_ip(1), "/api/portal/demo/tickets", &body, &headers).await;
+    assert_eq!(waiting.status, 503, "{}", waiting.text());
+    assert_eq!(stack.ticket_count().await, 0, "nothing spent while the twin holds the key");
+
+    stack.advance(portal::store::STALE_KEY_CLAIM_SECS + 1);
+    let retried = stack.post_json_from(client_ip(1), "/api/portal/demo/tickets", &body, &headers).await;
+    assert_eq!(retried.status, 201, "{}", retried.text());
+    assert_eq!(serde_json::from_slice::<Value>(&retried.body).unwrap()["reference"], "TKT-0001");
+
+    // Ten submissions use up client 2's hour; an eleventh with a fresh key is
+    // refused and leaves the key free for another client.
+    for i in 0..10 {
+        let other = json!({"name": "Bo", "email": "bo@example.com", "subject": format!("Fill {i}")});
+        assert_eq!(stack.post_json_from(client_ip(2), "/api/portal/demo/tickets", &other, &[]).await.status, 201);
+    }
+    let limited = [("Idempotency-Key", "refused-key-0001")];
+    assert_eq!(stack.post_json_from(client_ip(2), "/api/portal/demo/tickets", &body, &limited).await.status, 429);
+    assert!(stack.store.remembered(&demo(), "refused-key-0001").await.unwrap().is_none(), "given back");
+    assert_eq!(stack.post_json_from(client_ip(3), "/api/portal/demo/tickets", &body, &limited).await.status, 201);
+    assert_eq!(stack.ticket_count().await, 12);
+}
