@@ -38,6 +38,16 @@ fail() {
 start_private_stack api "$out/stack.log" || fail "the local stack did not come up"
 widget_origin="$demo_url"
 
+# A second make run in the same checkout while one is up stops on the busy
+# port, and leaves the running stack's portalctl file where it is.
+echo "== a second make run on the busy port stops and leaves portalctl's file"
+if PORT="${base##*:}" MOTO_PORT="$(free_port)" DEMO_PORT="$(free_port)" SMTP_PORT="$(free_port)" \
+  PORTAL_LOCAL_ENV_FILE="$env_file" bash infra/run.sh >"$out/second-run.log" 2>&1; then
+  fail "a second make run on a busy port kept running"
+fi
+grep -q "Address already in use\|address in use\|AddrInUse" "$out/second-run.log" || fail "the second make run stopped for another reason: $(tail -n 3 "$out/second-run.log")"
+[ -f "$env_file" ] || fail "the second make run removed the running stack's portalctl file"
+
 # Known-good values, so that success answers are checked too, not only refusals:
 # TKT-0001 and TKT-0003 resolved (their survey tokens read from the dev mailbox;
 # answers are generated for TKT-0001's only, so TKT-0003's stays open for reads

@@ -22,11 +22,17 @@ if [ -z "${PORTAL_WORKSPACE_BUILT:-}" ]; then
 fi
 
 pids=()
+devserver_pid=""
 cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -f "${PORTAL_LOCAL_ENV_FILE:-.portal-local.env}"
+  # Only the stack that wrote portalctl's file removes it: a second make run
+  # that stopped on a busy port must not take the running stack's file away.
+  local env_file="${PORTAL_LOCAL_ENV_FILE:-.portal-local.env}"
+  if [ -n "$devserver_pid" ] && head -n 1 "$env_file" 2>/dev/null | grep -qF "(devserver pid $devserver_pid)"; then
+    rm -f "$env_file"
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -38,7 +44,8 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 export STACK_PREFIX="${STACK_PREFIX:-local-}"
 
 target/debug/devserver &
-pids+=("$!")
+devserver_pid=$!
+pids+=("$devserver_pid")
 
 # If whoever started us (make) goes away, stop too.
 parent=$PPID

@@ -155,8 +155,8 @@ pub enum TicketCommand {
         /// Agents only: never shown or sent to the customer.
         #[arg(long)]
         internal: bool,
-        /// The agent writing (default: the ticket's assignee).
-        #[arg(long = "as", value_name = "AGENT")]
+        /// The agent writing (default: $PORTALCTL_AGENT, else the ticket's assignee, else the workspace's team).
+        #[arg(long = "as", value_name = "AGENT", env = "PORTALCTL_AGENT")]
         author: Option<String>,
     },
     /// Move a ticket to Open, In Progress, Waiting or Closed.
@@ -167,7 +167,8 @@ pub enum TicketCommand {
         reference: String,
         #[arg(long)]
         resolution: String,
-        #[arg(long = "as", value_name = "AGENT")]
+        /// The agent resolving (default: $PORTALCTL_AGENT, else the ticket's assignee, else the workspace's team).
+        #[arg(long = "as", value_name = "AGENT", env = "PORTALCTL_AGENT")]
         author: Option<String>,
     },
     /// Assign a ticket to an agent.
@@ -178,4 +179,23 @@ pub enum TicketCommand {
 pub enum CsatCommand {
     /// Ratings: count, average, distribution and recent comments.
     Report { slug: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// DESIGN.md section 4: `--as`, else `PORTALCTL_AGENT`, on every command an agent signs.
+    #[test]
+    fn the_acting_agent_comes_from_as_or_portalctl_agent() {
+        let cli = Cli::command();
+        let ticket = cli.find_subcommand("ticket").expect("ticket");
+        for name in ["comment", "resolve"] {
+            let command = ticket.find_subcommand(name).expect(name);
+            let author = command.get_arguments().find(|a| a.get_long() == Some("as")).expect("--as");
+            assert_eq!(author.get_env().and_then(|e| e.to_str()), Some("PORTALCTL_AGENT"), "{name}");
+        }
+    }
 }

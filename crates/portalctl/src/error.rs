@@ -51,9 +51,6 @@ impl From<AgentActionError> for CtlError {
             | AgentActionError::UnknownTicket { .. }
             | AgentActionError::UnknownAgent(_)
             | AgentActionError::UnknownNotification { .. } => CtlError::NotFound(err.to_string()),
-            AgentActionError::NoActingAgent(reference) => {
-                CtlError::Usage(format!("{reference} has no assignee: say who acts with --as AGENT"))
-            }
             AgentActionError::InvalidTransition { .. } | AgentActionError::ResolutionRequired => {
                 CtlError::Refused(err.to_string())
             }

@@ -77,8 +77,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(err) => format!("no email: port {smtp_port} is busy ({err}); set SMTP_PORT"),
     };
 
+    // The port first: a second `make run` in the same checkout stops here,
+    // before it could overwrite the running stack's file.
+    let listener = devserver::server::listen(port)
+        .map_err(|err| format!("cannot serve on 127.0.0.1:{port}: {err} (another make run? set PORT)"))?;
     write_local_stack_file(portal.config(), &endpoint)?;
-    let listener = devserver::server::listen(port)?;
     // A second origin, on loopback only, standing in for a customer's website.
     // A busy default port only costs the demo page (another stack may hold it);
     // a port asked for with DEMO_PORT must be served.
@@ -130,10 +133,14 @@ fn write_local_stack_file(config: &Config, endpoint: &str) -> std::io::Result<()
         ("INBOUND_BUCKET", config.inbound_bucket.clone().unwrap_or_default()),
     ];
     let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    write_private(
-        std::path::Path::new(&portalctl_file()),
-        &format!("# written by make run for portalctl; removed when it stops\n{text}"),
-    )
+    write_private(std::path::Path::new(&portalctl_file()), &format!("{}\n{text}", owner_line()))
+}
+
+/// The file's first line, naming the process that wrote it: `make run` removes
+/// the file when it stops only if this line is still its own, so that a second
+/// `make run` that failed (a busy port) leaves the running stack's file alone.
+fn owner_line() -> String {
+    format!("# written by make run for portalctl (devserver pid {}); removed when it stops", std::process::id())
 }
 
 /// The local stack's rate-limit salt: `RATE_LIMIT_SALT` if set, else the one

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::conversation::Author;
 use super::fields::EmailAddress;
 
 /// A support agent of a workspace.
@@ -40,6 +41,35 @@ impl Agent {
             format!("{}-2", self.id)
         } else {
             format!("{}-{label}", self.id)
+        }
+    }
+}
+
+/// Who acts on a ticket through `portalctl`: the agent named (`--as`, else
+/// `PORTALCTL_AGENT`), else the ticket's assignee, else the workspace's team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Agent(Agent),
+    /// Nobody named or assigned: the team acts, under the workspace's name.
+    Team {
+        workspace_name: String,
+    },
+}
+
+impl Actor {
+    /// How a comment by this actor is signed.
+    pub fn author(&self) -> Author {
+        match self {
+            Actor::Agent(agent) => Author::Agent { id: agent.id.clone(), name: agent.name.clone() },
+            Actor::Team { workspace_name } => Author::Team { name: workspace_name.clone() },
+        }
+    }
+
+    /// The name customers see.
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::Agent(agent) => &agent.name,
+            Actor::Team { workspace_name } => workspace_name,
         }
     }
 }

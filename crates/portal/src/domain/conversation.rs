@@ -10,14 +10,24 @@ use super::ticket::Ticket;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Author {
-    Customer { name: String },
-    Agent { id: String, name: String },
+    Customer {
+        name: String,
+    },
+    Agent {
+        id: String,
+        name: String,
+    },
+    /// The workspace's team, when no agent was named or assigned (`name` is
+    /// the workspace's name, which signs the customer's email).
+    Team {
+        name: String,
+    },
 }
 
 impl Author {
     pub fn display_name(&self) -> &str {
         match self {
-            Author::Customer { name } | Author::Agent { name, .. } => name,
+            Author::Customer { name } | Author::Agent { name, .. } | Author::Team { name } => name,
         }
     }
     pub fn is_customer(&self) -> bool {

@@ -27,7 +27,7 @@ pub mod workspace;
 
 pub use accent::AccentColour;
 pub use access::{AccessRequest, AccessRequested, Session, TicketSummary, TrackingMode};
-pub use agent::Agent;
+pub use agent::{Actor, Agent};
 pub use client::ClientAddress;
 pub use contact::Contact;
 pub use conversation::{Author, Comment, ConversationPage, CustomerView, Visibility};

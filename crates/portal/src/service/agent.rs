@@ -13,8 +13,8 @@ use super::retry::{until_fresh, Attempt, Contended};
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::{
-    Agent, Author, Comment, EventKind, InboxItem, MessageBody, PortalEvent, Resolution, Status, Ticket, TicketRef,
-    Visibility, WorkspaceSlug,
+    Actor, Agent, Comment, EventKind, InboxItem, MessageBody, PortalEvent, Resolution, Status, Ticket, TicketRef,
+    Visibility, Workspace, WorkspaceSlug,
 };
 use crate::store::{CommentWrite, StatusChange, TicketWriteError};
 
@@ -28,9 +28,6 @@ pub enum AgentActionError {
     UnknownAgent(String),
     #[error("no notification {id} for {agent}")]
     UnknownNotification { agent: String, id: String },
-    /// Nobody named acts, and the ticket has no assignee to act for it.
-    #[error("{0} has no assignee: say which agent acts")]
-    NoActingAgent(TicketRef),
     #[error("a {from} ticket cannot be moved to {to}")]
     InvalidTransition { from: Status, to: Status },
     #[error("resolve the ticket with a resolution text instead (portalctl ticket resolve)")]
@@ -39,6 +36,11 @@ pub enum AgentActionError {
     Contended(#[from] Contended),
     #[error(transparent)]
     Unavailable(#[from] AwsError),
+}
+
+/// The workspace's team as the actor.
+fn team(workspace: &Workspace) -> Actor {
+    Actor::Team { workspace_name: workspace.name.to_string() }
 }
 
 /// A ticket write of an agent action: stale means read again.
@@ -100,16 +102,30 @@ impl Portal {
             .ok_or_else(|| AgentActionError::UnknownAgent(agent_id.to_owned()))
     }
 
-    /// Who acts on a ticket: the agent named, or else the ticket's assignee.
-    pub async fn acting_agent(
+    /// Who acts on a ticket: the agent named (who must exist), else the
+    /// ticket's assignee, else the workspace's team (DESIGN.md section 4: an
+    /// agent action never requires a name). One round trip.
+    pub async fn acting(
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
         named: Option<&str>,
-    ) -> Result<Agent, AgentActionError> {
-        let ticket = self.current_ticket(slug, reference).await?;
-        let id = named.map(str::to_owned).or(ticket.assignee).ok_or(AgentActionError::NoActingAgent(reference))?;
-        self.agent(slug, &id).await
+    ) -> Result<Actor, AgentActionError> {
+        let (ticket, workspace, agents) = tokio::join!(
+            self.store.get_ticket(slug, reference),
+            self.store.get_workspace(slug),
+            self.store.list_agents(slug)
+        );
+        let workspace = workspace?.ok_or_else(|| AgentActionError::UnknownWorkspace(slug.clone()))?;
+        let ticket = ticket?.ok_or_else(|| AgentActionError::UnknownTicket { workspace: slug.clone(), reference })?;
+        let agents = agents?;
+        let find = |id: &str| agents.iter().find(|a| a.id == id).cloned();
+        match (named, ticket.assignee.as_deref()) {
+            (Some(id), _) => find(id).map(Actor::Agent).ok_or_else(|| AgentActionError::UnknownAgent(id.to_owned())),
+            // An assignee removed since stays on the ticket: the team answers for it.
+            (None, Some(id)) => Ok(find(id).map_or_else(|| team(&workspace), Actor::Agent)),
+            (None, None) => Ok(team(&workspace)),
+        }
     }
 
     /// An agent's notifications, newest first, after marking `mark_read` (one
@@ -140,13 +156,13 @@ impl Portal {
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
-        agent: &Agent,
+        actor: &Actor,
         body: MessageBody,
         visibility: Visibility,
     ) -> Result<Comment, AgentActionError> {
         let comment = Comment {
             id: Ulid::new().to_string(),
-            author: Author::Agent { id: agent.id.clone(), name: agent.name.clone() },
+            author: actor.author(),
             body: body.to_string(),
             visibility,
             created_at: self.clock.now_unix(),
@@ -208,14 +224,14 @@ impl Portal {
         &self,
         slug: &WorkspaceSlug,
         reference: TicketRef,
-        agent: &Agent,
+        actor: &Actor,
         text: MessageBody,
     ) -> Result<Resolution, AgentActionError> {
         let resolution = Resolution {
             id: Ulid::new().to_string(),
             text: text.to_string(),
             at: self.clock.now_unix(),
-            by: agent.name.clone(),
+            by: actor.name().to_owned(),
         };
         let event = PortalEvent::new(EventKind::TicketResolved, slug.clone(), reference, &resolution.id);
         let (resolution_ref, event_ref) = (&resolution, &event);

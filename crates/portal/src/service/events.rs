@@ -368,8 +368,9 @@ impl Portal {
         let Some((ticket, comment)) = self.announced_comment(event, age).await? else {
             return Ok(Outcome::Dropped);
         };
-        let Author::Agent { name, .. } = &comment.author else {
-            return Ok(Outcome::Dropped);
+        let name = match &comment.author {
+            Author::Agent { name, .. } | Author::Team { name } => name,
+            Author::Customer { .. } => return Ok(Outcome::Dropped),
         };
         // Internal notes never leave the server, whatever a message claims.
         if comment.visibility != Visibility::Public {

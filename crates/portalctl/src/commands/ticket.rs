@@ -88,6 +88,10 @@ pub async fn run(command: &TicketCommand, portal: &Portal, out: &mut dyn Write, 
                             format!("{name} (internal note)")
                         }
                         Author::Agent { name, .. } => format!("{name} (agent)"),
+                        Author::Team { name } if c.visibility == Visibility::Internal => {
+                            format!("{name} team (internal note)")
+                        }
+                        Author::Team { name } => format!("{name} team"),
                     };
                     text.push_str(&format!("\n--- {who}, {}\n{}\n", human(c.created_at), c.body));
                 }
@@ -96,9 +100,9 @@ pub async fn run(command: &TicketCommand, portal: &Portal, out: &mut dyn Write, 
         }
         TicketCommand::Comment { slug: raw, reference: r, body, internal, author } => {
             let (slug, reference) = (slug(raw)?, reference(r)?);
-            let agent = portal.acting_agent(&slug, reference, author.as_deref()).await?;
+            let actor = portal.acting(&slug, reference, author.as_deref()).await?;
             let visibility = if *internal { Visibility::Internal } else { Visibility::Public };
-            let comment = portal.agent_comment(&slug, reference, &agent, text(body, "comment")?, visibility).await?;
+            let comment = portal.agent_comment(&slug, reference, &actor, text(body, "comment")?, visibility).await?;
             let value = CommentedJson { comment_id: comment.id, internal: *internal, reference };
             print(out, json, &value, || {
                 if *internal {
@@ -120,8 +124,8 @@ pub async fn run(command: &TicketCommand, portal: &Portal, out: &mut dyn Write, 
         }
         TicketCommand::Resolve { slug: raw, reference: r, resolution, author } => {
             let (slug, reference) = (slug(raw)?, reference(r)?);
-            let agent = portal.acting_agent(&slug, reference, author.as_deref()).await?;
-            let resolved = portal.resolve(&slug, reference, &agent, text(resolution, "resolution")?).await?;
+            let actor = portal.acting(&slug, reference, author.as_deref()).await?;
+            let resolved = portal.resolve(&slug, reference, &actor, text(resolution, "resolution")?).await?;
             let value = ResolvedJson { reference, resolution_id: resolved.id, status: Status::Resolved };
             print(out, json, &value, || {
                 format!("{reference} resolved; the customer will get the Rate Your Experience email.\n")

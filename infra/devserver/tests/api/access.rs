@@ -312,7 +312,7 @@ async fn every_customer_email_carries_a_link_that_opens_its_ticket() {
     stack.drain().await;
     let confirmation = stack.emails_to("ann@example.com").pop().expect("a confirmation");
     assert!(confirmation.text.contains(&format!("Track Ticket: http://{}/portal/demo/tickets/TKT-0001", stack.addr)));
-    let agent = stack.portal.agent(&demo(), "alex").await.unwrap();
+    let agent = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "alex").await.unwrap());
     let body = MessageBody::parse_required("Try turning it off.", "comment").unwrap();
     stack.portal.agent_comment(&demo(), tkt(1), &agent, body, Visibility::Public).await.unwrap();
     let text = MessageBody::parse_required("Replaced the fuser.", "resolution").unwrap();

@@ -19,7 +19,7 @@ async fn submit(stack: &Stack, subject: &str) -> String {
 }
 
 async fn agent_says(stack: &Stack, reference: u64, text: &str, visibility: Visibility) {
-    let agent = stack.portal.agent(&demo(), "alex").await.unwrap();
+    let agent = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "alex").await.unwrap());
     stack
         .portal
         .agent_comment(
@@ -35,7 +35,7 @@ async fn agent_says(stack: &Stack, reference: u64, text: &str, visibility: Visib
 
 async fn set_status(stack: &Stack, reference: u64, status: Status) {
     if status == Status::Resolved {
-        let agent = stack.portal.agent(&demo(), "alex").await.unwrap();
+        let agent = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "alex").await.unwrap());
         let text = MessageBody::parse_required("Fixed the printer.", "resolution").unwrap();
         stack.portal.resolve(&demo(), tkt(reference), &agent, text).await.unwrap();
     } else if stack.ticket(reference).await.unwrap().status != status {
@@ -240,7 +240,7 @@ async fn concurrent_replies_and_a_resolve_keep_every_comment_and_a_consistent_st
             post_json_to(addr, client_ip(100 + i), "/api/portal/demo/tickets/TKT-0001/replies", &body, &[]).await.status
         });
     }
-    let agent = stack.portal.agent(&demo(), "sam").await.unwrap();
+    let agent = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "sam").await.unwrap());
     let resolved =
         stack.portal.resolve(&demo(), tkt(1), &agent, MessageBody::parse_required("Done", "resolution").unwrap()).await;
     while let Some(status) = tasks.join_next().await {

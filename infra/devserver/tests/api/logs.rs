@@ -81,7 +81,7 @@ async fn logs_never_carry_emails_addresses_or_tokens() {
     let reply = json!({"email": email, "message": "More details"});
     assert_eq!(stack.post_json_from(ip, "/api/portal/demo/tickets/TKT-0001/replies", &reply, &[]).await.status, 201);
     stack.drain().await;
-    let agent = stack.portal.agent(&demo(), "alex").await.unwrap();
+    let agent = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "alex").await.unwrap());
     let text = MessageBody::parse_required("Done", "resolution").unwrap();
     stack.portal.resolve(&demo(), tkt(1), &agent, text).await.unwrap();
     stack.drain().await;

@@ -159,7 +159,7 @@ async fn the_worker_reads_only_the_comment_an_event_names() {
     let stack = Stack::start().await;
     long_ticket(&stack).await;
     stack.drain().await;
-    let agent = stack.portal.agent(&demo(), "alex").await.unwrap();
+    let agent = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "alex").await.unwrap());
     let body = MessageBody::parse_required("One more", "comment").unwrap();
     stack.portal.agent_comment(&demo(), tkt(1), &agent, body, Visibility::Public).await.unwrap();
     let start = stack.proxy.calls().len();

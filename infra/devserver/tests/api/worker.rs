@@ -285,7 +285,7 @@ async fn replies_notify_the_agent_and_agent_replies_and_resolutions_email_the_cu
     let inbox = stack.store.inbox(&demo(), "alex").await.unwrap();
     assert_eq!(inbox.iter().filter(|i| i.kind == "customer_replied").count(), 1);
 
-    let alex = stack.portal.agent(&demo(), "alex").await.unwrap();
+    let alex = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "alex").await.unwrap());
     let body = |t: &str| MessageBody::parse_required(t, "comment").unwrap();
     stack.portal.agent_comment(&demo(), tkt(1), &alex, body("<b>Working on it</b>"), Visibility::Public).await.unwrap();
     stack.portal.agent_comment(&demo(), tkt(1), &alex, body("INTERNAL-NOTE-TEXT"), Visibility::Internal).await.unwrap();
@@ -494,3 +494,39 @@ async fn what_one_record_costs() {
 }
 
 const CONCURRENCY_UNDER_TEST: usize = portal::worker::CONCURRENCY;
+
+/// A new user's first session in a workspace without auto-assignment: nobody
+/// is assigned and nobody says `--as`, yet comment, status and resolve work;
+/// the team acts, and the customer's email is signed with the workspace name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_an_assignee_or_a_name_the_workspace_s_team_acts() {
+    let stack = Stack::start().await;
+    let (code, out) = stack.portalctl(&["workspace", "update", "demo", "--auto-assign", "off"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(submit(&stack, 1, "ann@example.com", "Unassigned").await, 201);
+    stack.drain().await;
+    assert_eq!(stack.ticket(1).await.unwrap().assignee, None);
+
+    let (code, out) = stack.portalctl(&["ticket", "comment", "demo", "TKT-0001", "--body", "We are on it."]).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = stack.portalctl(&["ticket", "status", "demo", "TKT-0001", "waiting"]).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = stack.portalctl(&["ticket", "resolve", "demo", "TKT-0001", "--resolution", "done"]).await;
+    assert_eq!(code, 0, "{out}");
+    stack.drain().await;
+    let reply = stack.emails_to("ann@example.com").into_iter().find(|m| m.text.contains("We are on it.")).unwrap();
+    assert!(
+        reply.text.contains("Demo Workspace replied to TKT-0001"),
+        "signed with the workspace name: {}",
+        reply.text
+    );
+    let ticket = stack.ticket(1).await.unwrap();
+    assert_eq!(ticket.resolution.map(|r| r.by).as_deref(), Some("Demo Workspace"));
+    let (_, shown) = stack.portalctl(&["ticket", "show", "demo", "TKT-0001"]).await;
+    assert!(shown.contains("Demo Workspace team"), "{shown}");
+
+    // A name that is no agent is still refused.
+    let (code, out) =
+        stack.portalctl(&["ticket", "comment", "demo", "TKT-0001", "--body", "x", "--as", "nobody"]).await;
+    assert_eq!(code, 3, "{out}");
+}

@@ -74,7 +74,7 @@ async fn markup_in_every_field_is_stored_as_typed_and_comes_out_inert_in_pages_j
     assert_shown_escaped(&html, "</textarea><script>alert(9)</script>", "reply kept after an error");
 
     // Agents write markup too: a public reply and a resolution reach the customer by email.
-    let agent = stack.portal.agent(&demo(), "alex").await.unwrap();
+    let agent = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "alex").await.unwrap());
     let first = tkt(1);
     let markup_body = MessageBody::parse_required(&description, "comment").unwrap();
     stack.portal.agent_comment(&demo(), first, &agent, markup_body.clone(), Visibility::Public).await.unwrap();
@@ -165,7 +165,7 @@ async fn line_breaks_and_control_characters_cannot_reach_a_header_or_a_single_li
     let reply = json!({"email": "ann@example.com", "message": "More\r\nCc: x@evil.example"});
     let path = format!("/api/portal/demo/tickets/{reference}/replies");
     assert_eq!(json_from(&stack, client_ip(40), &path, &reply, &[]).await.status, 201);
-    let agent = stack.portal.agent(&demo(), "alex").await.unwrap();
+    let agent = portal::domain::Actor::Agent(stack.portal.agent(&demo(), "alex").await.unwrap());
     let text = MessageBody::parse_required("Done.\r\nBcc: x@evil.example", "resolution").unwrap();
     stack.portal.resolve(&demo(), tkt(1), &agent, text).await.unwrap();
     stack.drain().await;
