@@ -100,7 +100,7 @@ pub async fn run() -> Result<(), Error> {
         .await?,
         measure("S3 GetObject, aws-sigv4 on the functions' HTTP client (s3_get)", calls, || async move {
             match objects.get(bucket, key, OBJECT_BYTES).await? {
-                portal::s3_get::Object::Bytes(bytes) if bytes.len() == OBJECT_BYTES => Ok(()),
+                portal::aws::s3_get::Object::Bytes(bytes) if bytes.len() == OBJECT_BYTES => Ok(()),
                 other => Err(format!("unexpected read: {other:?}").into()),
             }
         })

@@ -5,7 +5,7 @@
 //! them (emails, the widget on another site, the CLI).
 
 use crate::assets::WIDGET_VERSION;
-use crate::domain::branding::normalize_origin;
+use crate::domain::widget_origin::normalize_origin;
 use crate::domain::{TicketRef, WorkspaceSlug};
 
 /// The portal's links, for one deployment.

@@ -9,8 +9,8 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, Me
 use inbound_mail::FOOTER_MARKER;
 
 use crate::aws::AwsError;
+use crate::domain::accent::DEFAULT_ACCENT;
 use crate::domain::access::{ACCESS_LINK_TTL_SECS, TICKET_LINK_TTL_SECS};
-use crate::domain::branding::DEFAULT_ACCENT;
 use crate::domain::csat::CSAT_LINK_TTL_SECS;
 use crate::domain::text::human_duration;
 use crate::domain::{TicketRef, Workspace};

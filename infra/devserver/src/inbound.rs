@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use portal::domain::inbound::SesMessageId;
-use portal::inbound::SesReceiptEvent;
+use portal::entry::mail_in::SesReceiptEvent;
 use portal::service::Received;
 use portal::Portal;
 use tokio::net::TcpListener;
@@ -48,7 +48,7 @@ impl LocalReceiving {
             function_arn: LOCAL_FUNCTION_ARN,
         };
         let event: SesReceiptEvent = serde_json::from_value(receipt_event(&receipt)).map_err(|e| e.to_string())?;
-        portal::inbound::handle(&self.portal, &event).await.map_err(|e| e.to_string())
+        portal::entry::mail_in::handle(&self.portal, &event).await.map_err(|e| e.to_string())
     }
 
     /// Accepts SMTP on `listener` for the portal's `INBOUND_DOMAIN` for ever.

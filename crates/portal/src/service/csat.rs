@@ -2,8 +2,9 @@
 
 use super::Portal;
 use crate::aws::AwsError;
-use crate::domain::csat::{link_expired, survey_stands, Stars};
+use crate::domain::csat::{survey_stands, Stars};
 use crate::domain::secrets::{is_well_formed_token, token_hash};
+use crate::domain::time::link_expired;
 use crate::domain::{LinkToken, TokenPurpose};
 use crate::domain::{MessageBody, Rating, TicketRef, Workspace, WorkspaceSlug};
 use crate::store::RatingWrite;

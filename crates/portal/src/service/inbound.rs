@@ -17,6 +17,7 @@ use inbound_mail::{AutoReason, InboundMail, Origin, MAX_MESSAGE_BYTES};
 
 use super::submit::new_ticket_record;
 use super::Portal;
+use crate::aws::s3_get::Object;
 use crate::aws::AwsError;
 use crate::domain::inbound::{
     new_ticket_from_mail, own_addresses, reply_address, thread_root, workspace_address, FollowUp, InboundRecipient,
@@ -26,7 +27,6 @@ use crate::domain::secrets::{new_reply_token, sha256_hex, token_hash};
 use crate::domain::NewTicket;
 use crate::domain::{Channel, EventKind, LinkToken, PortalEvent, ReplyRecipient, Ticket, TicketRef, WorkspaceSlug};
 use crate::ratelimit::{Admission, Limit, Subject};
-use crate::s3_get::Object;
 use crate::store::{ClaimedKey, CreateTicketError, KeyClaim, Remembered};
 
 use super::submit::Twin;

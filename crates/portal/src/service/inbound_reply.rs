@@ -25,10 +25,10 @@ use ulid::Ulid;
 use super::inbound::{dropped, Dropped, InboundError, Received};
 use super::retry::{until_fresh, Attempt};
 use super::Portal;
-use crate::domain::access::TrackingMode;
 use crate::domain::fields::normalize_email;
 use crate::domain::inbound::{mail_body, parse_thread_root, FollowUp, SesMessageId};
 use crate::domain::secrets::{constant_time_eq, sha256_hex, token_hash};
+use crate::domain::TrackingMode;
 use crate::domain::{
     Author, Comment, EventKind, MessageBody, PortalEvent, ReplyRecipient, Status, TicketRef, Visibility, WorkspaceSlug,
     MAX_CUSTOMER_MESSAGES,

@@ -4,7 +4,7 @@
 
 use crate::aws::{AwsClients, AwsError};
 use crate::config::{Config, ConfigError};
-use crate::domain::time::Clock;
+use crate::domain::clock::Clock;
 use crate::domain::{Workspace, WorkspaceSlug};
 use crate::links::Links;
 use crate::mail::Mailer;
@@ -86,7 +86,7 @@ impl Portal {
 
     /// The portal `portalctl` runs on: the SDK's standard environment (profiles
     /// included), and no `RATE_LIMIT_SALT`, since it limits nothing. Functions
-    /// start through `aws_init::lambda_portal`.
+    /// start through `entry::lambda::lambda_portal`.
     pub async fn for_operator_from_env() -> Result<Self, ConfigError> {
         let config = Config::for_operator_from_env()?;
         let clients = AwsClients::from_env().await.map_err(|e| ConfigError::Invalid(e.to_string()))?;

@@ -22,7 +22,7 @@ mod workspace;
 use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
-use crate::domain::time::Clock;
+use crate::domain::clock::Clock;
 pub use conversation::{CommentWrite, CustomerReply};
 use dynamo::s;
 pub use dynamo::Item;

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use portal::domain::branding::parse_widget_origins;
+use portal::domain::widget_origin::parse_widget_origins;
 use portal::domain::{AccentColour, Logo, TrackingMode, Workspace, WorkspaceName};
 use portal::service::{AdminError, Change, WorkspaceUpdate};
 use portal::web::widget;

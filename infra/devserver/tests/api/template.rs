@@ -218,9 +218,9 @@ fn the_worker_is_sized_as_the_code_and_docs_say() {
     let template = template();
     let worker = &template["Resources"]["AssignWorkerFunction"]["Properties"];
     let timeout = worker["Timeout"].as_u64().expect("the worker's own timeout");
-    assert_eq!(timeout, portal::worker::TIMEOUT_SECS);
+    assert_eq!(timeout, portal::entry::worker::TIMEOUT_SECS);
     assert!(u64::from(VISIBILITY_TIMEOUT_SECS) >= 6 * timeout, "Lambda: visibility at least six times the timeout");
-    assert!(portal::worker::DEADLINE_MARGIN.as_secs() < timeout);
+    assert!(portal::entry::worker::DEADLINE_MARGIN.as_secs() < timeout);
     let source = &worker["Events"]["EventsQueue"]["Properties"];
     let batch = source["BatchSize"].as_u64().unwrap();
     assert!(batch <= 10 || source["MaximumBatchingWindowInSeconds"].as_u64() >= Some(1), "SQS: > 10 needs a window");

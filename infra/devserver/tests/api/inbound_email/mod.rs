@@ -16,7 +16,7 @@ use devserver::smtp::Envelope;
 use portal::domain::inbound::SesMessageId;
 use portal::domain::secrets::token_hash;
 use portal::domain::{Channel, Priority, Status, TokenPurpose};
-use portal::inbound::SesReceiptEvent;
+use portal::entry::mail_in::SesReceiptEvent;
 use portal::service::{Dropped, Received};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -72,7 +72,7 @@ impl MailStack {
     }
 
     async fn invoke(&self, event: &SesReceiptEvent) -> Vec<Received> {
-        portal::inbound::handle(&self.stack.portal, event).await.unwrap()
+        portal::entry::mail_in::handle(&self.stack.portal, event).await.unwrap()
     }
 }
 
