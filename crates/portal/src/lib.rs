@@ -16,11 +16,14 @@ pub mod config;
 pub mod service;
 
 // floor adapters (siblings): one per thing outside the process
+pub mod limiter;
 pub mod mail;
 pub mod mailbox;
 pub mod queue;
-pub mod ratelimit;
 pub mod store;
+
+// floor dynamo: the DynamoDB base the store and the limiter stand on
+pub mod dynamo;
 
 // floor aws (alone): SDK clients, the HTTP client, TLS, the S3 reader
 pub mod aws;

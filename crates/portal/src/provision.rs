@@ -5,8 +5,9 @@
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::aws::{AwsClients, AwsError};
-use crate::config::{
-    Config, DEFAULT_LOOKUP_LIMIT_PER_15_MIN, DEFAULT_REPLY_LIMIT_PER_HOUR, DEFAULT_SUBMIT_LIMIT_PER_HOUR,
+use crate::config::Config;
+use crate::domain::limits::{
+    DEFAULT_LOOKUP_LIMIT_PER_15_MIN, DEFAULT_REPLY_LIMIT_PER_HOUR, DEFAULT_SUBMIT_LIMIT_PER_HOUR,
     DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR,
 };
 use crate::domain::secrets::RateLimitSalt;

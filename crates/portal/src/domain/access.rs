@@ -19,10 +19,6 @@ pub const TICKET_LINK_TTL_SECS: i64 = 14 * 24 * 3600;
 pub const SESSION_TTL_SECS: i64 = 12 * 3600;
 /// How long a queued access request waits for the worker before it is void.
 pub const ACCESS_REQUEST_TTL_SECS: i64 = 3600;
-/// Access requests admitted per client address per hour (more are silently dropped).
-pub const ACCESS_REQUESTS_PER_CLIENT_PER_HOUR: u32 = 10;
-/// Access links emailed per address per hour (more are silently not sent).
-pub const ACCESS_LINKS_PER_ADDRESS_PER_HOUR: u32 = 3;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "portal_session";
 

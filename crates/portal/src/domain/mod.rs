@@ -12,6 +12,7 @@ pub mod events;
 pub mod fields;
 pub mod inbound;
 pub mod inbox;
+pub mod limits;
 pub mod logo;
 pub mod origin;
 pub mod paging;

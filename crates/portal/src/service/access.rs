@@ -12,12 +12,13 @@ use ulid::Ulid;
 use super::conversation::{LookupError, ReplyError, ReplyReceipt, TypedCheck, Verified};
 use super::Portal;
 use crate::aws::AwsError;
+use crate::domain::limits::Limit;
 use crate::domain::secrets::{constant_time_eq, is_well_formed_token, new_link_token, token_hash};
 use crate::domain::{
     AccessRequest, AccessRequested, ClientAddress, CommentCursor, CustomerView, EmailAddress, IdempotencyKey,
     MessageBody, Session, TicketRef, TicketSummary, TrackingMode, Workspace, WorkspaceSlug,
 };
-use crate::ratelimit::{Admission, Limit, Subject};
+use crate::limiter::{Admission, Subject};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {

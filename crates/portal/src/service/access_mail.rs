@@ -9,10 +9,11 @@
 use super::events::{Outcome, WorkError};
 use super::Portal;
 use crate::aws::AwsError;
+use crate::domain::limits::Limit;
 use crate::domain::secrets::{constant_time_eq, new_link_token, token_hash};
 use crate::domain::{AccessRequested, LinkToken, Ticket, TicketRef};
+use crate::limiter::{Admission, Subject};
 use crate::mail;
-use crate::ratelimit::{Admission, Limit, Subject};
 use crate::store::keys::contact_id;
 
 impl Portal {

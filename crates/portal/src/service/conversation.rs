@@ -8,13 +8,14 @@ use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::client::ClientAddress;
 use crate::domain::fields::normalize_email;
+use crate::domain::limits::{Limit, OverLimit};
 use crate::domain::secrets::{constant_time_eq, sha256_hex};
 use crate::domain::{
     Author, Comment, CommentCursor, ConversationPage, CustomerView, EventKind, IdempotencyKey, MessageBody,
     PortalEvent, ReplyRefused, Ticket, TicketRef, TrackingMode, Visibility, Workspace, WorkspaceSlug,
     MAX_CUSTOMER_MESSAGES,
 };
-use crate::ratelimit::{Limit, OverLimit, Subject};
+use crate::limiter::Subject;
 use crate::store::{
     reply_idempotency_scope, CommentWrite, CustomerReply, IdempotencyRecord, StatusChange, TicketWriteError, TypedEmail,
 };

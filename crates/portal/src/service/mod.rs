@@ -6,11 +6,11 @@ use crate::aws::{AwsClients, AwsError};
 use crate::config::{Config, ConfigError};
 use crate::domain::clock::Clock;
 use crate::domain::{Workspace, WorkspaceSlug};
+use crate::limiter::RateLimiter;
 use crate::links::Links;
 use crate::mail::Mailer;
 use crate::mailbox::Mailbox;
 use crate::queue::EventQueue;
-use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 
 mod access;

@@ -5,13 +5,14 @@ use ulid::Ulid;
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::client::ClientAddress;
+use crate::domain::limits::Limit;
 use crate::domain::origin::{Cors, RequestOrigin};
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
     Channel, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef, Workspace,
     WorkspaceSlug,
 };
-use crate::ratelimit::{Admission, Limit, Subject};
+use crate::limiter::{Admission, Subject};
 use crate::store::{keys, ClaimedKey, CreateTicketError, IdempotencyRecord, KeyClaim, Remembered};
 
 /// What a successful submission returns, first time or replayed.

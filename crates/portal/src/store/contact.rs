@@ -3,11 +3,11 @@
 
 use aws_sdk_dynamodb::types::Update;
 
-use super::dynamo::{from_item, key, n, s};
 use super::keys::{contact_id, contact_sk, workspace_pk};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{Contact, Ticket, WorkspaceSlug};
+use crate::dynamo::{from_item, key, n, s};
 
 impl Store {
     pub async fn get_contact(&self, slug: &WorkspaceSlug, normalized_email: &str) -> Result<Option<Contact>, AwsError> {

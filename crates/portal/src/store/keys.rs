@@ -30,11 +30,7 @@
 use crate::domain::secrets::sha256_hex;
 use crate::domain::{PortalEvent, TicketRef, WorkspaceSlug};
 
-pub const PK: &str = "pk";
-pub const SK: &str = "sk";
-/// TTL attribute on both tables (epoch seconds). The emulator never expires
-/// items, so code checks expiry itself.
-pub const EXPIRES_AT: &str = "expiresAt";
+pub use crate::dynamo::{EXPIRES_AT, PK, SK};
 
 pub const WORKSPACE_SK: &str = "WORKSPACE";
 /// The logo's bytes live apart from the workspace item, which every request

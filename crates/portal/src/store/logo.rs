@@ -3,11 +3,11 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::dynamo::{key, s};
 use super::keys::{workspace_pk, LOGO_SK};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{Logo, LogoFormat, WorkspaceSlug};
+use crate::dynamo::{key, s};
 
 /// A logo as the logo route serves it.
 #[derive(Debug, Clone, PartialEq, Eq)]

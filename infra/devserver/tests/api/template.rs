@@ -191,7 +191,7 @@ fn every_function_gets_the_stack_s_own_generated_salt() {
     }
     for limit in ["SubmitLimitPerHour", "ReplyLimitPerHour"] {
         let parameter = &template["Parameters"][limit];
-        assert_eq!(parameter["MaxValue"].as_u64(), Some(u64::from(portal::ratelimit::MAX_LIMIT)), "{limit}");
+        assert_eq!(parameter["MaxValue"].as_u64(), Some(u64::from(portal::domain::limits::MAX_LIMIT)), "{limit}");
     }
 }
 

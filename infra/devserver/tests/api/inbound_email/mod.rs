@@ -280,9 +280,9 @@ mod template {
         }
         let limits = statements.iter().find(|s| s["Resource"]["Fn::GetAtt"][0] == "RateLimitTable").unwrap();
         for limit in [
-            portal::ratelimit::Limit::inbound_tickets_per_sender(),
-            portal::ratelimit::Limit::replies_by_mail_per_sender(1),
-            portal::ratelimit::Limit::replies_per_ticket(1),
+            portal::domain::limits::Limit::inbound_tickets_per_sender(),
+            portal::domain::limits::Limit::replies_by_mail_per_sender(1),
+            portal::domain::limits::Limit::replies_per_ticket(1),
         ] {
             assert!(leading(limits).contains(&format!("{}#*", limit.scope)), "{}", limit.scope);
         }
