@@ -566,3 +566,57 @@ fn no_source_file_is_over_500_lines_besides_its_tests() {
         .collect();
     assert!(long.is_empty(), "over {MAX_LINES_BESIDES_TESTS} lines besides their tests:\n{}", long.join("\n"));
 }
+
+/// Every door in one file: each public method of `impl Portal` in the
+/// service's files is named in `service/mod.rs` (`Portal::name`).
+#[test]
+fn every_public_use_case_is_listed_in_service_mod() {
+    let service = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/service");
+    let listed = fs::read_to_string(service.join("mod.rs")).expect("service/mod.rs");
+    let mut files = Vec::new();
+    rust_files(&service, &mut files);
+    let mut missing = Vec::new();
+    for file in files {
+        let (code, _) = without_tests(&code_only(&fs::read_to_string(&file).expect("readable")));
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("impl Portal {") {
+            let body = &rest[at..];
+            let end = body.find("\n}").unwrap_or(body.len());
+            for line in body[..end].lines().map(str::trim_start) {
+                let Some(sig) = line.strip_prefix("pub async fn ").or_else(|| line.strip_prefix("pub fn ")) else {
+                    continue;
+                };
+                let name: String = sig.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !listed.contains(&format!("Portal::{name}`")) {
+                    missing.push(format!("{}: Portal::{name}", file.display()));
+                }
+            }
+            rest = &body[end..];
+        }
+    }
+    assert!(missing.is_empty(), "public use cases not listed in service/mod.rs:\n{}", missing.join("\n"));
+}
+
+/// `portalctl` goes through the door: it names the service and the domain
+/// of the portal crate, and nothing below them.
+#[test]
+fn portalctl_imports_the_service_and_the_domain_only() {
+    let mut files = Vec::new();
+    rust_files(&workspace_root().join("crates/portalctl/src"), &mut files);
+    let mut stray = Vec::new();
+    for file in files {
+        let code = code_only(&fs::read_to_string(&file).expect("readable"));
+        for (n, line) in code.lines().enumerate() {
+            for (at, _) in line.match_indices("portal::") {
+                if at > 0 && ident_char(line[..at].chars().last().as_ref()) {
+                    continue; // another crate whose name ends in "portal"
+                }
+                let path = &line[at + "portal::".len()..];
+                if !["service", "domain", "Portal"].iter().any(|door| path.starts_with(door)) {
+                    stray.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(stray.is_empty(), "portalctl reaches past the service's door:\n{}", stray.join("\n"));
+}

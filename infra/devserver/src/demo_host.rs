@@ -19,7 +19,6 @@ use hyper_util::rt::TokioIo;
 use portal::domain::secrets::sha256_base64;
 use portal::domain::WorkspaceSlug;
 use portal::links::Links;
-use portal::web::widget;
 use tokio::net::TcpListener;
 
 /// The host page's own stylesheet, allowed by its hash.
@@ -54,7 +53,7 @@ struct HostPage<'a> {
 pub fn page(portal_base_url: &str) -> (String, String) {
     let links = Links::new(portal_base_url);
     let (tag, script_src, portal_url) = match WorkspaceSlug::parse(crate::seed::DEMO_SLUG) {
-        Some(slug) => (widget::script_tag(&links, &slug), links.widget_script_url(&slug), links.submit_url(&slug)),
+        Some(slug) => (links.widget_script_tag(&slug), links.widget_script_url(&slug), links.submit_url(&slug)),
         None => (String::new(), String::new(), String::new()),
     };
     let html = HostPage { css: HOST_CSS, tag: &tag, script_src: &script_src, portal_url: &portal_url }
@@ -116,7 +115,7 @@ mod tests {
     #[test]
     fn the_page_embeds_the_widget_under_a_strict_csp() {
         let (html, csp) = page("http://127.0.0.1:3000");
-        let src = format!("http://127.0.0.1:3000/portal/demo/widget.js?v={}", *widget::WIDGET_VERSION);
+        let src = format!("http://127.0.0.1:3000/portal/demo/widget.js?v={}", *portal::assets::WIDGET_VERSION);
         assert!(html.contains(&format!(r#"<script src="{src}" async></script>"#)), "{html}");
         assert!(html.contains("&#60;script src="), "the snippet is shown as text");
         assert!(csp.contains("script-src http://127.0.0.1:3000;"));

@@ -29,12 +29,12 @@ pub use accent::AccentColour;
 pub use access::{AccessRequest, Session, TicketSummary};
 pub use agent::{Actor, Agent};
 pub use client::ClientAddress;
-pub use contact::Contact;
+pub use contact::{Contact, ContactId};
 pub use conversation::{Author, Comment, ConversationPage, CustomerView, Visibility};
 pub use events::{AccessRequested, EventKind, PortalEvent, WorkerMessage};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use inbox::InboxItem;
-pub use logo::{Logo, LogoFormat, LogoRef};
+pub use logo::{Logo, LogoFormat, LogoRef, StoredLogo};
 pub use paging::CommentCursor;
 pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
 pub use ticket::{

@@ -11,10 +11,9 @@ use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::limits::Limit;
 use crate::domain::secrets::{constant_time_eq, new_link_token, token_hash};
-use crate::domain::{AccessRequested, LinkToken, Ticket, TicketRef};
+use crate::domain::{AccessRequested, ContactId, LinkToken, Ticket, TicketRef};
 use crate::limiter::{Admission, Subject};
 use crate::mail;
-use crate::store::keys::contact_id;
 
 impl Portal {
     /// Emails the access link an [`AccessRequested`] message asks for, once,
@@ -32,7 +31,7 @@ impl Portal {
             tracing::info!(workspace = %event.workspace, "access request gone or void; nothing sent");
             return Ok(Outcome::Dropped);
         };
-        let contact = contact_id(&request.email_normalized);
+        let contact = ContactId::of(&request.email_normalized).into_string();
         let (to, reference) = match request.reference {
             Some(reference) => match self.owners_address(&request.email_normalized, &event.workspace, reference).await?
             {

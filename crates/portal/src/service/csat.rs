@@ -1,7 +1,7 @@
 //! The satisfaction survey behind a Rate Your Experience link.
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::Portal;
-use crate::aws::AwsError;
 use crate::domain::csat::{survey_stands, Stars};
 use crate::domain::secrets::{is_well_formed_token, token_hash};
 use crate::domain::time::link_expired;
@@ -26,8 +26,10 @@ pub enum SurveyError {
     #[error("already rated")]
     AlreadyRated { workspace: Workspace },
     #[error(transparent)]
-    Unavailable(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(SurveyError);
 
 impl Portal {
     /// The stored token behind `token` if it opens a survey of `slug` now, and

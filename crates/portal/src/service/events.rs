@@ -16,6 +16,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::{claims, Portal};
 use crate::aws::AwsError;
 use crate::domain::events::BadEvent;
@@ -45,8 +46,10 @@ pub enum WorkError {
     #[error("missing configuration: set MAIL_FROM")]
     NoSender,
     #[error(transparent)]
-    Aws(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(WorkError);
 
 /// What processing one event came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@
 
 use inbound_mail::{AutoReason, InboundMail, Origin, MAX_MESSAGE_BYTES};
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::submit::new_ticket_record;
 use super::Portal;
 use crate::aws::s3_get::Object;
@@ -95,8 +96,10 @@ pub enum InboundError {
     #[error(transparent)]
     Contended(#[from] super::Contended),
     #[error(transparent)]
-    Aws(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(InboundError);
 
 impl Portal {
     /// Handles one received message. An error means "deliver it again"

@@ -67,12 +67,6 @@ pub fn agent_sk(agent: &str) -> String {
     format!("{AGENT_PREFIX}{agent}")
 }
 
-/// Contacts are keyed by the hash of the normalised address, so two concurrent
-/// first tickets from one person meet on the same item.
-pub fn contact_id(normalized_email: &str) -> String {
-    sha256_hex(normalized_email.as_bytes())[..32].to_owned()
-}
-
 pub fn contact_sk(contact_id: &str) -> String {
     format!("CONTACT#{contact_id}")
 }

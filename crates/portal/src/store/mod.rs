@@ -31,7 +31,6 @@ pub use idempotency::{
 };
 use keys::{PK, SK};
 pub use ledger::{Claim, STALE_CLAIM_SECS};
-pub use logo::StoredLogo;
 pub use outbox::{MAX_RESENDS, RESEND_AFTER_SECS};
 pub use ticket::{CreateTicketError, StatusChange, TicketWriteError, TypedEmail};
 pub use token::RatingWrite;
