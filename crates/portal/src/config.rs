@@ -123,7 +123,7 @@ impl Config {
             rate_limit_salt,
             inbound_domain: match get("INBOUND_DOMAIN") {
                 None => None,
-                Some(raw) => Some(crate::domain::inbound::parse_mail_domain(&raw).ok_or_else(|| {
+                Some(raw) => Some(crate::domain::mail_in::parse_mail_domain(&raw).ok_or_else(|| {
                     ConfigError::Invalid(format!("INBOUND_DOMAIN must be a domain name, not {raw:?}"))
                 })?),
             },

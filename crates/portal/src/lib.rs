@@ -17,8 +17,8 @@ pub mod service;
 
 // floor adapters (siblings): one per thing outside the process
 pub mod limiter;
-pub mod mail;
-pub mod mailbox;
+pub mod mail_in;
+pub mod mail_out;
 pub mod queue;
 pub mod store;
 
@@ -30,6 +30,7 @@ pub mod aws;
 
 // floor words: what the portal says and where it points
 pub mod assets;
+pub mod emails;
 pub mod links;
 
 // floor domain (alone): the rules, pure (no AWS, no HTTP)

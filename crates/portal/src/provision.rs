@@ -95,7 +95,7 @@ pub async fn provision(
         .map_err(|e| AwsError::new("CreateQueue", e))?;
 
     if let Some(s3) = &clients.s3 {
-        crate::mailbox::ensure_bucket(s3, &names.inbound_bucket).await?;
+        crate::mail_in::ensure_bucket(s3, &names.inbound_bucket).await?;
     }
     if let Some(ses) = &clients.ses {
         let identity = ses.create_email_identity().email_identity(sender).send().await;

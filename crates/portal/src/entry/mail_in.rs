@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::inbound::Verdicts;
+use crate::domain::mail_in::Verdicts;
 use crate::service::{InboundError, Received, ReceivedEmail};
 use crate::Portal;
 

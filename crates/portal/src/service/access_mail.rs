@@ -6,14 +6,14 @@
 //! sends a link only when there are some (and, for a request about one
 //! ticket, only when the address is that ticket's). Nobody learns which it was.
 
-use super::events::{Outcome, WorkError};
+use super::effects::{Outcome, WorkError};
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::limits::Limit;
 use crate::domain::secrets::{constant_time_eq, new_link_token, token_hash};
 use crate::domain::{AccessRequested, ContactId, LinkToken, Ticket, TicketRef};
+use crate::emails;
 use crate::limiter::{Admission, Subject};
-use crate::mail;
 
 impl Portal {
     /// Emails the access link an [`AccessRequested`] message asks for, once,
@@ -55,7 +55,7 @@ impl Portal {
             let stored = LinkToken::access(event.workspace.clone(), &contact, reference, self.clock.now_unix());
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = self.links.access_url(&event.workspace, &token, reference);
-            Ok(Some(mail::access_link(&to, &url, reference)))
+            Ok(Some(emails::access_link(&to, &url, reference)))
         })
         .await?;
         Ok(Outcome::Done)

@@ -13,7 +13,7 @@ use devserver::proxy::Call;
 use devserver::samples::{self, HTTP_SAMPLES};
 use devserver::ses_event::{as_stored, receipt_event, Receipt};
 use devserver::smtp::Envelope;
-use portal::domain::inbound::SesMessageId;
+use portal::domain::mail_in::SesMessageId;
 use portal::entry::mail_in::SesReceiptEvent;
 use portal::store::schema::{TableSpec, PORTAL_TABLE, RATE_LIMIT_TABLE};
 use portal::web::routes;
@@ -323,7 +323,7 @@ async fn run_inbound(stack: &Stack, observed: &mut Observed) {
         b"From: Ann <ann@example.com>\r\nTo: demo@inbound.localhost\r\nSubject: By mail\r\n\r\nHello.\r\n",
     );
     let id = devserver::ses_event::new_message_id();
-    portal::mailbox::store(&s3, &stack.names.inbound_bucket, &SesMessageId::parse(&id).unwrap(), raw.clone())
+    portal::mail_in::store(&s3, &stack.names.inbound_bucket, &SesMessageId::parse(&id).unwrap(), raw.clone())
         .await
         .unwrap();
     let receipt = Receipt {

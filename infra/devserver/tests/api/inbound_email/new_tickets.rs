@@ -56,7 +56,7 @@ async fn a_mail_to_the_workspace_opens_a_ticket_and_the_worker_confirms_it() {
     let objects = s3(stack).list_objects_v2().bucket(&stack.names.inbound_bucket).send().await.unwrap();
     let keys: Vec<_> = objects.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys.len(), 1);
-    assert!(keys[0].starts_with(portal::mailbox::INBOUND_PREFIX), "{keys:?}");
+    assert!(keys[0].starts_with(portal::mail_in::INBOUND_PREFIX), "{keys:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

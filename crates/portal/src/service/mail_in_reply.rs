@@ -22,12 +22,12 @@
 use inbound_mail::InboundMail;
 use ulid::Ulid;
 
-use super::inbound::{dropped, Dropped, InboundError, Received};
+use super::mail_in::{dropped, Dropped, InboundError, Received};
 use super::retry::{until_fresh, Attempt};
 use super::Portal;
 use crate::domain::fields::normalize_email;
-use crate::domain::inbound::{mail_body, parse_thread_root, FollowUp, SesMessageId};
 use crate::domain::limits::Limit;
+use crate::domain::mail_in::{mail_body, parse_thread_root, FollowUp, SesMessageId};
 use crate::domain::secrets::{constant_time_eq, sha256_hex, token_hash};
 use crate::domain::TrackingMode;
 use crate::domain::{

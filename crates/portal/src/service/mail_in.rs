@@ -20,11 +20,11 @@ use super::submit::new_ticket_record;
 use super::Portal;
 use crate::aws::s3_get::Object;
 use crate::aws::AwsError;
-use crate::domain::inbound::{
+use crate::domain::limits::Limit;
+use crate::domain::mail_in::{
     new_ticket_from_mail, own_addresses, reply_address, thread_root, workspace_address, FollowUp, InboundRecipient,
     SesMessageId, Verdicts,
 };
-use crate::domain::limits::Limit;
 use crate::domain::secrets::{new_reply_token, sha256_hex, token_hash};
 use crate::domain::NewTicket;
 use crate::domain::{Channel, EventKind, LinkToken, PortalEvent, ReplyRecipient, Ticket, TicketRef, WorkspaceSlug};
