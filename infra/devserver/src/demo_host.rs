@@ -9,13 +9,9 @@
 //! style or script and reaches the portal for scripts, requests and images
 //! only. The widget must look and work the same regardless.
 
-use std::convert::Infallible;
-
 use askama::Template;
 use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper::body::Bytes;
 use portal::domain::secrets::sha256_base64;
 use portal::domain::WorkspaceSlug;
 use portal::links::Links;
@@ -69,27 +65,11 @@ pub fn page(portal_base_url: &str) -> (String, String) {
 
 /// Serves the page at `/` until `shutdown` completes.
 pub async fn serve(listener: TcpListener, portal_base_url: String, shutdown: impl std::future::Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(err) => {
-                    tracing::warn!(error = %err, "demo host: accept failed");
-                    continue;
-                }
-            },
-            _ = &mut shutdown => return,
-        };
+    crate::accept::serve(listener, shutdown, move |req, _| {
         let base = portal_base_url.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req: hyper::Request<Incoming>| {
-                let base = base.clone();
-                async move { Ok::<_, Infallible>(answer(&base, req.uri().path())) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
+        async move { answer(&base, req.uri().path()) }
+    })
+    .await
 }
 
 fn answer(portal_base_url: &str, path: &str) -> hyper::Response<Full<Bytes>> {
