@@ -23,7 +23,7 @@
 //!   [`Portal::update_workspace`], [`Portal::add_agent`],
 //!   [`Portal::list_agents`], [`Portal::set_agent_availability`],
 //!   [`Portal::list_tickets`], [`Portal::ticket_for_agent`],
-//!   [`Portal::agent`], [`Portal::acting_agent`], [`Portal::agent_comment`],
+//!   [`Portal::agent`], [`Portal::acting`], [`Portal::agent_comment`],
 //!   [`Portal::change_status`], [`Portal::resolve`], [`Portal::assign_ticket`],
 //!   [`Portal::inbox`], [`Portal::csat_report`].
 //! - Building one: [`Portal::new`], [`Portal::with_clock`],
