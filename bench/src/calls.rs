@@ -10,8 +10,8 @@ use std::future::Future;
 use std::time::Instant;
 
 use portal::aws::AwsClients;
-use portal::domain::inbound::SesMessageId;
-use portal::mailbox;
+use portal::domain::mail_in::SesMessageId;
+use portal::mail_in;
 
 use crate::process::{clock_ticks_per_second, cpu_ticks_split, load_average, ms};
 use crate::stack::Stack;
@@ -84,8 +84,8 @@ pub async fn run() -> Result<(), Error> {
     };
     let bucket = stack.inbound_bucket();
     let id = SesMessageId::parse(MESSAGE_ID).ok_or("message id")?;
-    mailbox::store(s3, bucket, &id, vec![b'x'; OBJECT_BYTES]).await?;
-    let key = mailbox::object_key(&id);
+    mail_in::store(s3, bucket, &id, vec![b'x'; OBJECT_BYTES]).await?;
+    let key = mail_in::object_key(&id);
     let (portal, demo, key) = (stack.portal(), stack.demo(), key.as_str());
 
     let rows = vec![
@@ -100,7 +100,7 @@ pub async fn run() -> Result<(), Error> {
         .await?,
         measure("S3 GetObject, aws-sigv4 on the functions' HTTP client (s3_get)", calls, || async move {
             match objects.get(bucket, key, OBJECT_BYTES).await? {
-                portal::s3_get::Object::Bytes(bytes) if bytes.len() == OBJECT_BYTES => Ok(()),
+                portal::aws::s3_get::Object::Bytes(bytes) if bytes.len() == OBJECT_BYTES => Ok(()),
                 other => Err(format!("unexpected read: {other:?}").into()),
             }
         })

@@ -3,21 +3,11 @@
 
 use std::env;
 
+use crate::domain::limits::{
+    DEFAULT_LOOKUP_LIMIT_PER_15_MIN, DEFAULT_REPLY_LIMIT_PER_HOUR, DEFAULT_SUBMIT_LIMIT_PER_HOUR,
+    DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR, MAX_LIMIT,
+};
 use crate::domain::secrets::RateLimitSalt;
-use crate::ratelimit::MAX_LIMIT;
-
-/// Submissions per client address per hour when `SUBMIT_LIMIT_PER_HOUR` is
-/// not set (template.yaml's `SubmitLimitPerHour` defaults to the same: a test holds them together).
-pub const DEFAULT_SUBMIT_LIMIT_PER_HOUR: u32 = 10;
-/// Failed tracking attempts per client and per ticket per 15 minutes when
-/// `LOOKUP_LIMIT_PER_15_MIN` is not set.
-pub const DEFAULT_LOOKUP_LIMIT_PER_15_MIN: u32 = 10;
-/// Customer replies per client address per hour when `REPLY_LIMIT_PER_HOUR` is
-/// not set (template.yaml's `ReplyLimitPerHour` defaults to the same).
-pub const DEFAULT_REPLY_LIMIT_PER_HOUR: u32 = 20;
-/// Customer replies per ticket per hour, from any number of addresses, when
-/// `TICKET_REPLY_LIMIT_PER_HOUR` is not set.
-pub const DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR: u32 = 100;
 
 /// Everything a portal function needs to know about its deployment.
 #[derive(Debug, Clone)]
@@ -133,7 +123,7 @@ impl Config {
             rate_limit_salt,
             inbound_domain: match get("INBOUND_DOMAIN") {
                 None => None,
-                Some(raw) => Some(crate::domain::inbound::parse_mail_domain(&raw).ok_or_else(|| {
+                Some(raw) => Some(crate::domain::mail_in::parse_mail_domain(&raw).ok_or_else(|| {
                     ConfigError::Invalid(format!("INBOUND_DOMAIN must be a domain name, not {raw:?}"))
                 })?),
             },

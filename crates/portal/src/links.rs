@@ -4,8 +4,10 @@
 //! the portal's own pages; absolute URLs go where there is no page around
 //! them (emails, the widget on another site, the CLI).
 
+use askama::Template;
+
 use crate::assets::WIDGET_VERSION;
-use crate::domain::branding::normalize_origin;
+use crate::domain::widget_origin::normalize_origin;
 use crate::domain::{TicketRef, WorkspaceSlug};
 
 /// The portal's links, for one deployment.
@@ -86,6 +88,12 @@ impl Links {
         self.absolute(&format!("/portal/{slug}/widget.js?v={}", *WIDGET_VERSION))
     }
 
+    /// The one tag a site adds to show the widget.
+    pub fn widget_script_tag(&self, slug: &WorkspaceSlug) -> String {
+        let src = self.widget_script_url(slug);
+        ScriptTag { src: &src }.render().unwrap_or_default()
+    }
+
     /// Where the widget posts its tickets (the JSON submit).
     pub fn api_submit_url(&self, slug: &WorkspaceSlug) -> String {
         self.absolute(&format!("/api/portal/{slug}/tickets"))
@@ -132,6 +140,12 @@ impl Links {
     }
 }
 
+#[derive(Template)]
+#[template(source = r#"<script src="{{ src }}" async></script>"#, ext = "html")]
+struct ScriptTag<'a> {
+    src: &'a str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +181,19 @@ mod tests {
         assert_eq!(links.session_cookie_path(&demo), "/portal/demo");
         assert!(links.is_https());
         assert!(!Links::new("http://127.0.0.1:3000").is_https());
+    }
+
+    #[test]
+    fn the_script_tag_is_versioned_and_async() {
+        let slug = WorkspaceSlug::parse("demo").unwrap();
+        let tag = Links::new("https://support.example.com").widget_script_tag(&slug);
+        assert_eq!(
+            tag,
+            format!(
+                r#"<script src="https://support.example.com/portal/demo/widget.js?v={}" async></script>"#,
+                *WIDGET_VERSION
+            )
+        );
+        assert_eq!(WIDGET_VERSION.len(), 16);
     }
 }

@@ -5,8 +5,9 @@
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::aws::{AwsClients, AwsError};
-use crate::config::{
-    Config, DEFAULT_LOOKUP_LIMIT_PER_15_MIN, DEFAULT_REPLY_LIMIT_PER_HOUR, DEFAULT_SUBMIT_LIMIT_PER_HOUR,
+use crate::config::Config;
+use crate::domain::limits::{
+    DEFAULT_LOOKUP_LIMIT_PER_15_MIN, DEFAULT_REPLY_LIMIT_PER_HOUR, DEFAULT_SUBMIT_LIMIT_PER_HOUR,
     DEFAULT_TICKET_REPLY_LIMIT_PER_HOUR,
 };
 use crate::domain::secrets::RateLimitSalt;
@@ -94,7 +95,7 @@ pub async fn provision(
         .map_err(|e| AwsError::new("CreateQueue", e))?;
 
     if let Some(s3) = &clients.s3 {
-        crate::mailbox::ensure_bucket(s3, &names.inbound_bucket).await?;
+        crate::mail_in::ensure_bucket(s3, &names.inbound_bucket).await?;
     }
     if let Some(ses) = &clients.ses {
         let identity = ses.create_email_identity().email_identity(sender).send().await;

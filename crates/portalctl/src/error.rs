@@ -1,8 +1,7 @@
 //! How a command fails, and the exit code that tells scripts what kind of
 //! failure it was.
 
-use portal::aws::AwsError;
-use portal::service::{AdminError, AgentActionError};
+use portal::service::{AdminError, AgentActionError, Unavailable};
 
 /// A failure, with the exit code that tells scripts what kind it was.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +31,8 @@ impl CtlError {
     }
 }
 
-impl From<AwsError> for CtlError {
-    fn from(err: AwsError) -> Self {
+impl From<Unavailable> for CtlError {
+    fn from(err: Unavailable) -> Self {
         CtlError::Unavailable(err.to_string())
     }
 }

@@ -24,15 +24,8 @@ pub const LOCAL_STACK_FILE: &str = ".portal-local.env";
 /// stack that `make run` described in [`LOCAL_STACK_FILE`].
 pub async fn portal_from_environment() -> Result<Portal, CtlError> {
     if std::env::var_os("PORTAL_TABLE").is_none() {
-        if let Ok(text) = std::fs::read_to_string(LOCAL_STACK_FILE) {
-            for line in text.lines() {
-                if let Some((name, value)) = line.split_once('=') {
-                    if std::env::var_os(name.trim()).is_none() {
-                        std::env::set_var(name.trim(), value.trim());
-                    }
-                }
-            }
-        }
+        // Variables already set win over the file's; a missing file is no stack.
+        let _ = dotenvy::from_filename(LOCAL_STACK_FILE);
     }
     // Operators' commands limit nothing, so portalctl needs no RATE_LIMIT_SALT.
     Portal::for_operator_from_env().await.map_err(|e| {

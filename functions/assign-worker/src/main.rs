@@ -1,6 +1,6 @@
-//! Lambda entry point of the assign-worker (SQS): see `portal::worker`.
+//! Lambda entry point of the assign-worker (SQS): see `portal::entry::worker`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    portal::worker::run_lambda().await
+    portal::entry::worker::run_lambda().await
 }

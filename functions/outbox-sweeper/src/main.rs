@@ -1,6 +1,6 @@
-//! Lambda entry point of the outbox sweeper (every minute): see `portal::sweeper`.
+//! Lambda entry point of the outbox sweeper (every minute): see `portal::entry::sweeper`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    portal::sweeper::run_lambda().await
+    portal::entry::sweeper::run_lambda().await
 }

@@ -1,3 +1,3 @@
 //! Lambda entry point of the reply function: see `portal::web::reply`.
 
-portal::http_lambda_main!(portal::web::reply::handle, portal::aws_init::Needs::REPLY);
+portal::http_lambda_main!(portal::web::reply::handle, portal::entry::lambda::Needs::REPLY);

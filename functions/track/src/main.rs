@@ -1,3 +1,3 @@
 //! Lambda entry point of the track function: see `portal::web::track`.
 
-portal::http_lambda_main!(portal::web::track::handle, portal::aws_init::Needs::TRACK);
+portal::http_lambda_main!(portal::web::track::handle, portal::entry::lambda::Needs::TRACK);

@@ -9,17 +9,12 @@
 //! style or script and reaches the portal for scripts, requests and images
 //! only. The widget must look and work the same regardless.
 
-use std::convert::Infallible;
-
 use askama::Template;
 use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper::body::Bytes;
 use portal::domain::secrets::sha256_base64;
 use portal::domain::WorkspaceSlug;
 use portal::links::Links;
-use portal::web::widget;
 use tokio::net::TcpListener;
 
 /// The host page's own stylesheet, allowed by its hash.
@@ -54,7 +49,7 @@ struct HostPage<'a> {
 pub fn page(portal_base_url: &str) -> (String, String) {
     let links = Links::new(portal_base_url);
     let (tag, script_src, portal_url) = match WorkspaceSlug::parse(crate::seed::DEMO_SLUG) {
-        Some(slug) => (widget::script_tag(&links, &slug), links.widget_script_url(&slug), links.submit_url(&slug)),
+        Some(slug) => (links.widget_script_tag(&slug), links.widget_script_url(&slug), links.submit_url(&slug)),
         None => (String::new(), String::new(), String::new()),
     };
     let html = HostPage { css: HOST_CSS, tag: &tag, script_src: &script_src, portal_url: &portal_url }
@@ -70,27 +65,11 @@ pub fn page(portal_base_url: &str) -> (String, String) {
 
 /// Serves the page at `/` until `shutdown` completes.
 pub async fn serve(listener: TcpListener, portal_base_url: String, shutdown: impl std::future::Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(err) => {
-                    tracing::warn!(error = %err, "demo host: accept failed");
-                    continue;
-                }
-            },
-            _ = &mut shutdown => return,
-        };
+    crate::accept::serve(listener, shutdown, move |req, _| {
         let base = portal_base_url.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req: hyper::Request<Incoming>| {
-                let base = base.clone();
-                async move { Ok::<_, Infallible>(answer(&base, req.uri().path())) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
+        async move { answer(&base, req.uri().path()) }
+    })
+    .await
 }
 
 fn answer(portal_base_url: &str, path: &str) -> hyper::Response<Full<Bytes>> {
@@ -116,7 +95,7 @@ mod tests {
     #[test]
     fn the_page_embeds_the_widget_under_a_strict_csp() {
         let (html, csp) = page("http://127.0.0.1:3000");
-        let src = format!("http://127.0.0.1:3000/portal/demo/widget.js?v={}", *widget::WIDGET_VERSION);
+        let src = format!("http://127.0.0.1:3000/portal/demo/widget.js?v={}", *portal::assets::WIDGET_VERSION);
         assert!(html.contains(&format!(r#"<script src="{src}" async></script>"#)), "{html}");
         assert!(html.contains("&#60;script src="), "the snippet is shown as text");
         assert!(csp.contains("script-src http://127.0.0.1:3000;"));

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use portal::domain::inbound::SesMessageId;
-use portal::inbound::SesReceiptEvent;
+use portal::domain::mail_in::SesMessageId;
+use portal::entry::mail_in::SesReceiptEvent;
 use portal::service::Received;
 use portal::Portal;
 use tokio::net::TcpListener;
@@ -39,7 +39,7 @@ impl LocalReceiving {
         let message_id = new_message_id();
         let id = SesMessageId::parse(&message_id).ok_or("the dev message id is no SES id")?;
         let stored = as_stored(envelope, raw);
-        portal::mailbox::store(&self.s3, &self.bucket, &id, stored.clone()).await.map_err(|e| e.to_string())?;
+        portal::mail_in::store(&self.s3, &self.bucket, &id, stored.clone()).await.map_err(|e| e.to_string())?;
         let receipt = Receipt {
             message_id: &message_id,
             envelope,
@@ -48,7 +48,7 @@ impl LocalReceiving {
             function_arn: LOCAL_FUNCTION_ARN,
         };
         let event: SesReceiptEvent = serde_json::from_value(receipt_event(&receipt)).map_err(|e| e.to_string())?;
-        portal::inbound::handle(&self.portal, &event).await.map_err(|e| e.to_string())
+        portal::entry::mail_in::handle(&self.portal, &event).await.map_err(|e| e.to_string())
     }
 
     /// Accepts SMTP on `listener` for the portal's `INBOUND_DOMAIN` for ever.

@@ -2,6 +2,7 @@
 //! stood in for by a small server, with every AWS call going to the moto
 //! emulator through `AWS_ENDPOINT_URL`.
 
+pub mod accept;
 pub mod apigw;
 pub mod demo_host;
 pub mod httpc;

@@ -20,7 +20,7 @@ fn env_or(name: &str, default: &str) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    portal::telemetry::init();
+    portal::entry::telemetry::init();
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .map_err(|_| "AWS_ENDPOINT_URL is not set: start the local stack with `make run`")?;
     let emulator: SocketAddr = endpoint
@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let portal = Arc::new(Portal::new(config, clients));
     let demo_host = devserver::seed::demo_host_origin(demo_port);
     devserver::seed::seed_demo_for_host(&store, &demo_host).await?;
-    let worker = Arc::new(portal::worker::Worker::new((*portal).clone())?);
+    let worker = Arc::new(portal::entry::worker::Worker::new((*portal).clone())?);
     tokio::spawn(devserver::sqs_trigger::run(worker, sqs, provisioned.clone(), 4));
     tokio::spawn(devserver::schedule::sweep_outbox_every(portal.clone(), devserver::schedule::LOCAL_SWEEP_PERIOD));
 

@@ -3,17 +3,14 @@
 //! emulator (every SES email, both parts) and to make chosen calls fail,
 //! without mocking the SDK.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
-use crate::httpc;
+use crate::{accept, httpc};
 
 /// One call as the proxy saw it.
 #[derive(Debug, Clone)]
@@ -138,20 +135,10 @@ impl FaultProxy {
             upstream: httpc::Pool::new(upstream),
         };
         let serving = proxy.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let proxy = serving.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let proxy = proxy.clone();
-                        async move { Ok::<_, Infallible>(proxy.handle(req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        tokio::spawn(accept::serve(listener, std::future::pending(), move |req, _| {
+            let proxy = serving.clone();
+            async move { proxy.handle(req).await }
+        }));
         Ok(proxy)
     }
 

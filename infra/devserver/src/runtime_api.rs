@@ -4,15 +4,12 @@
 //! measure cold starts, without Docker.
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Notify};
 
@@ -49,20 +46,10 @@ impl RuntimeApi {
             polled: Arc::new(Notify::new()),
         };
         let serving = api.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let api = serving.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let api = api.clone();
-                        async move { Ok::<_, Infallible>(api.handle(req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        tokio::spawn(crate::accept::serve(listener, std::future::pending(), move |req, _| {
+            let api = serving.clone();
+            async move { api.handle(req).await }
+        }));
         Ok(api)
     }
 

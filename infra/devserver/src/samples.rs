@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use portal::domain::secrets::token_hash;
 use portal::domain::time::now_unix;
+use portal::domain::ContactId;
 use portal::domain::{LinkToken, Logo, Resolution, Status, TicketRef, WorkspaceSlug};
-use portal::store::keys::contact_id;
 use portal::store::{StatusChange, Store};
 
 use crate::seed::SeedError;
@@ -89,7 +89,7 @@ pub async fn store_sample_logo(store: &Store) -> Result<(), SeedError> {
 /// Stores the access token the access-link samples use, as the worker would have.
 pub async fn store_sample_access_token(store: &Store) -> Result<(), SeedError> {
     let workspace = WorkspaceSlug::parse("demo").ok_or("bad demo slug")?;
-    let stored = LinkToken::access(workspace, &contact_id("ann@example.com"), None, now_unix());
+    let stored = LinkToken::access(workspace, ContactId::of("ann@example.com").as_str(), None, now_unix());
     Ok(store.put_link_token(&token_hash(SAMPLE_ACCESS_TOKEN), &stored).await?)
 }
 

@@ -2,14 +2,11 @@
 //! calling the owning function's handler with a real API Gateway event, plus
 //! the developer mailbox under `/_dev/`.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use portal::web::routes::{self, Function};
 use portal::Portal;
 use tokio::net::TcpListener;
@@ -47,27 +44,11 @@ pub fn listen(port: u16) -> std::io::Result<TcpListener> {
 
 /// Accepts connections until `shutdown` completes.
 pub async fn serve(listener: TcpListener, server: DevServer, shutdown: impl std::future::Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(err) => {
-                    tracing::warn!(error = %err, "accept failed");
-                    continue;
-                }
-            },
-            _ = &mut shutdown => return,
-        };
+    crate::accept::serve(listener, shutdown, move |req, peer| {
         let server = server.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let server = server.clone();
-                async move { Ok::<_, Infallible>(handle(&server, req, peer).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
+        async move { handle(&server, req, peer).await }
+    })
+    .await
 }
 
 type HttpResponse = hyper::Response<Full<Bytes>>;

@@ -141,7 +141,9 @@ fn rfc3339_millis(unix_ms: i64) -> String {
 }
 
 /// The event as the inbound function reads it (kept beside the builder for its tests).
-pub use portal::inbound::{SesAction, SesMail, SesNotification, SesReceipt, SesReceiptEvent, SesRecord, SesVerdict};
+pub use portal::entry::mail_in::{
+    SesAction, SesMail, SesNotification, SesReceipt, SesReceiptEvent, SesRecord, SesVerdict,
+};
 
 #[cfg(test)]
 #[path = "ses_event_tests.rs"]

@@ -18,8 +18,8 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
 };
+use portal::entry::worker::{Worker, TIMEOUT_SECS};
 use portal::provision::Provisioned;
-use portal::worker::{Worker, TIMEOUT_SECS};
 use serde_json::{json, Map, Value};
 
 /// The SQS event Lambda delivers for `messages`.

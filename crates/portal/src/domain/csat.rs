@@ -6,11 +6,6 @@ use super::ticket::Ticket;
 /// How long a Rate Your Experience link works.
 pub const CSAT_LINK_TTL_SECS: i64 = 7 * 24 * 3600;
 
-/// A link token stored with `expires_at` no longer works from that second on.
-pub fn link_expired(expires_at: i64, now: i64) -> bool {
-    now >= expires_at
-}
-
 /// Whether the survey of resolution `resolution_id` may be answered on
 /// `ticket`: only while the ticket stands resolved (Resolved or Closed) by that
 /// very resolution. Once it is reopened, or resolved again, the link has
@@ -38,6 +33,7 @@ impl Stars {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::time::link_expired;
 
     #[test]
     fn ratings_are_one_to_five() {

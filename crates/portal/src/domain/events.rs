@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::access::AccessRequested;
 use super::ticket::TicketRef;
 use super::workspace::WorkspaceSlug;
 
@@ -25,7 +24,7 @@ pub enum EventKind {
     /// Send the Rate Your Experience email.
     TicketResolved,
     /// Email an access link if the address has tickets (its own message
-    /// shape: [`super::access::AccessRequested`]).
+    /// shape: [`AccessRequested`]).
     AccessRequested,
 }
 
@@ -153,6 +152,37 @@ impl From<AccessRequested> for WorkerMessage {
     }
 }
 
+/// The worker message of an access request:
+/// `{"v":1,"kind":"access_requested","workspace":"demo","id":"<ULID>"}` (no
+/// reference: the request item holds what the worker needs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRequested {
+    pub v: u32,
+    pub kind: EventKind,
+    pub workspace: WorkspaceSlug,
+    /// The access request's id.
+    pub id: String,
+}
+
+impl AccessRequested {
+    pub fn new(workspace: WorkspaceSlug, id: impl Into<String>) -> Self {
+        Self { v: EVENT_VERSION, kind: EventKind::AccessRequested, workspace, id: id.into() }
+    }
+
+    pub fn to_json(&self) -> String {
+        message_json(self)
+    }
+
+    pub fn parse(body: &str) -> Result<Self, BadEvent> {
+        parse_message(body, |e: &Self| (e.v, e.kind), |kind| kind == EventKind::AccessRequested)
+    }
+
+    /// The ledger key of one effect of this message.
+    pub fn effect_key(&self, effect: &str) -> String {
+        format!("{}#{}#{}#{effect}", self.workspace, self.kind.as_str(), self.id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +215,16 @@ mod tests {
         assert!(matches!(PortalEvent::parse(&json.replace("\"v\":1", "\"v\":2")), Err(BadEvent::Version(2))));
         assert!(PortalEvent::parse("{}").is_err());
         assert!(PortalEvent::parse(&json.replace("TKT-0001", "../x")).is_err());
+    }
+
+    #[test]
+    fn the_access_message_names_the_request_and_nothing_personal() {
+        let event = AccessRequested::new(WorkspaceSlug::parse("demo").unwrap(), "01JACCESS");
+        let json = event.to_json();
+        assert_eq!(json, r#"{"v":1,"kind":"access_requested","workspace":"demo","id":"01JACCESS"}"#);
+        assert_eq!(AccessRequested::parse(&json).unwrap(), event);
+        assert!(AccessRequested::parse(&json.replace("access_requested", "ticket_created")).is_err());
+        assert!(AccessRequested::parse(&json.replace("\"v\":1", "\"v\":2")).is_err());
+        assert_eq!(event.effect_key("link_email"), "demo#access_requested#01JACCESS#link_email");
     }
 }

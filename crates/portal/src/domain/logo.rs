@@ -110,6 +110,15 @@ pub fn svg_problem(text: &str) -> Option<String> {
     clean_svg(text).err()
 }
 
+/// A logo as the logo route serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLogo {
+    pub format: LogoFormat,
+    /// What the logo's URL carries as `?v=` (see [`LogoRef`]).
+    pub version: String,
+    pub bytes: Vec<u8>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 pub mod accent;
 pub mod access;
 pub mod agent;
-pub mod branding;
 pub mod client;
 pub mod clock;
 pub mod contact;
@@ -11,9 +10,10 @@ pub mod conversation;
 pub mod csat;
 pub mod events;
 pub mod fields;
-pub mod inbound;
 pub mod inbox;
+pub mod limits;
 pub mod logo;
+pub mod mail_in;
 pub mod origin;
 pub mod paging;
 pub mod secrets;
@@ -26,15 +26,15 @@ pub mod widget_origin;
 pub mod workspace;
 
 pub use accent::AccentColour;
-pub use access::{AccessRequest, AccessRequested, Session, TicketSummary, TrackingMode};
+pub use access::{AccessRequest, Session, TicketSummary};
 pub use agent::{Actor, Agent};
 pub use client::ClientAddress;
-pub use contact::Contact;
+pub use contact::{Contact, ContactId};
 pub use conversation::{Author, Comment, ConversationPage, CustomerView, Visibility};
-pub use events::{EventKind, PortalEvent, WorkerMessage};
+pub use events::{AccessRequested, EventKind, PortalEvent, WorkerMessage};
 pub use fields::{CustomerName, EmailAddress, FieldErrors, MessageBody, Subject, TicketType};
 pub use inbox::InboxItem;
-pub use logo::{Logo, LogoFormat, LogoRef};
+pub use logo::{Logo, LogoFormat, LogoRef, StoredLogo};
 pub use paging::CommentCursor;
 pub use submission::{IdempotencyKey, NewTicket, SubmissionInput};
 pub use ticket::{
@@ -42,7 +42,7 @@ pub use ticket::{
 };
 pub use token::{LinkToken, ReplyRecipient, TokenPurpose};
 pub use widget_origin::WidgetOrigin;
-pub use workspace::{Workspace, WorkspaceName, WorkspaceSlug};
+pub use workspace::{TrackingMode, Workspace, WorkspaceName, WorkspaceSlug};
 
 #[cfg(test)]
 pub(crate) mod test_support {

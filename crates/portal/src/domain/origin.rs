@@ -8,7 +8,7 @@
 //! - HTML forms act only for the portal's own pages ([`RequestOrigin::form_post`]):
 //!   any other page could otherwise make its visitors submit tickets.
 
-use super::branding::{normalize_origin, WidgetOrigin};
+use super::widget_origin::{normalize_origin, WidgetOrigin};
 
 /// What a request's headers say about where it comes from, judged against
 /// the portal's own origin.

@@ -2,8 +2,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use super::clock::{Clock, ManualClock};
-
 use time::format_description::well_known::Rfc3339;
 use time::format_description::BorrowedFormatItem;
 use time::macros::{datetime, format_description};
@@ -36,6 +34,11 @@ fn utc(unix: i64) -> OffsetDateTime {
 
 const FIRST_WRITABLE: OffsetDateTime = datetime!(0000-01-01 00:00:00 UTC);
 const LAST_WRITABLE: OffsetDateTime = datetime!(9999-12-31 23:59:59 UTC);
+
+/// A link token stored with `expires_at` no longer works from that second on.
+pub fn link_expired(expires_at: i64, now: i64) -> bool {
+    now >= expires_at
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::access::{ACCESS_LINK_TTL_SECS, TICKET_LINK_TTL_SECS};
-use super::csat::{link_expired, CSAT_LINK_TTL_SECS};
+use super::csat::CSAT_LINK_TTL_SECS;
 use super::ticket::TicketRef;
+use super::time::link_expired;
 use super::workspace::WorkspaceSlug;
 
 /// What a link token opens.

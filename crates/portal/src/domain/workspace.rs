@@ -4,8 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::access::TrackingMode;
-use super::branding::{AccentColour, LogoRef, WidgetOrigin, DEFAULT_ACCENT};
+use super::accent::{AccentColour, DEFAULT_ACCENT};
+use super::logo::LogoRef;
+use super::widget_origin::WidgetOrigin;
 
 /// A workspace slug: 1 to 63 of `a-z`, `0-9` and inner `-`. Anything else
 /// (path traversal, upper case, percent escapes) is simply not a workspace.
@@ -115,6 +116,34 @@ impl Workspace {
     }
 }
 
+/// How a workspace's customers reach their tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TrackingMode {
+    /// The spec's flow: the reference and the email typed on the tracking page.
+    #[default]
+    Email,
+    /// A typed email never shows a ticket: it only ever sends a link.
+    Link,
+}
+
+impl TrackingMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackingMode::Email => "email",
+            TrackingMode::Link => "link",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "email" => Some(TrackingMode::Email),
+            "link" => Some(TrackingMode::Link),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +167,14 @@ mod tests {
         for bad in ["", "-demo", "demo-", "Demo", "..", "de/mo", "de%2fmo", &"a".repeat(64)] {
             assert!(WorkspaceSlug::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tracking_modes_parse_and_default_to_email() {
+        assert_eq!(TrackingMode::default(), TrackingMode::Email);
+        assert_eq!(TrackingMode::parse("LINK"), Some(TrackingMode::Link));
+        assert_eq!(TrackingMode::parse("email"), Some(TrackingMode::Email));
+        assert_eq!(TrackingMode::parse("magic"), None);
+        assert_eq!(serde_json::to_string(&TrackingMode::Link).unwrap(), "\"link\"");
     }
 }

@@ -9,15 +9,17 @@
 
 use ulid::Ulid;
 
-use super::conversation::{LookupError, ReplyError, ReplyReceipt, TypedCheck, Verified};
+use super::conversation::{LookupError, ReplyError, ReplyReceipt, TypedCheck, TypedLookup, Verified};
+use super::error::{unavailable_from_aws, Unavailable};
 use super::Portal;
 use crate::aws::AwsError;
+use crate::domain::limits::Limit;
 use crate::domain::secrets::{constant_time_eq, is_well_formed_token, new_link_token, token_hash};
 use crate::domain::{
     AccessRequest, AccessRequested, ClientAddress, CommentCursor, CustomerView, EmailAddress, IdempotencyKey,
     MessageBody, Session, TicketRef, TicketSummary, TrackingMode, Workspace, WorkspaceSlug,
 };
-use crate::ratelimit::{Admission, Limit, Subject};
+use crate::limiter::{Admission, Subject};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
@@ -27,8 +29,10 @@ pub enum AccessError {
     #[error("this link has expired")]
     Expired,
     #[error(transparent)]
-    Unavailable(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(AccessError);
 
 /// What an access link opened.
 #[derive(Debug, Clone)]
@@ -114,15 +118,9 @@ impl Portal {
     /// always, never shows a ticket, and queues a link for that ticket
     /// (sent only if the address is the ticket's). The check reads the
     /// workspace already, so neither mode costs an extra read.
-    pub(super) async fn verify_typed(
-        &self,
-        slug: &WorkspaceSlug,
-        reference: TicketRef,
-        email: &str,
-        client: ClientAddress,
-        before: Option<&CommentCursor>,
-    ) -> Result<Verified, LookupError> {
-        let TypedCheck { tracking, outcome } = self.verify(slug, reference, email, client, before).await?;
+    pub(super) async fn verify_typed(&self, lookup: TypedLookup<'_>) -> Result<Verified, LookupError> {
+        let TypedLookup { slug, reference, email, client, .. } = lookup;
+        let TypedCheck { tracking, outcome } = self.verify(lookup).await?;
         if tracking != Some(TrackingMode::Link) {
             return outcome;
         }
@@ -181,7 +179,9 @@ impl Portal {
         before: Option<&CommentCursor>,
     ) -> Result<Verified, LookupError> {
         match proof {
-            Proof::Email { email, client } => self.verify_typed(slug, reference, email, *client, before).await,
+            Proof::Email { email, client } => {
+                self.verify_typed(TypedLookup { slug, reference, email, client: *client, before }).await
+            }
             Proof::Session(cookie) => self.session_verified(slug, reference, cookie, before).await,
         }
     }

@@ -6,14 +6,14 @@
 //! sends a link only when there are some (and, for a request about one
 //! ticket, only when the address is that ticket's). Nobody learns which it was.
 
-use super::events::{Outcome, WorkError};
+use super::effects::{Outcome, WorkError};
 use super::Portal;
 use crate::aws::AwsError;
+use crate::domain::limits::Limit;
 use crate::domain::secrets::{constant_time_eq, new_link_token, token_hash};
-use crate::domain::{AccessRequested, LinkToken, Ticket, TicketRef};
-use crate::mail;
-use crate::ratelimit::{Admission, Limit, Subject};
-use crate::store::keys::contact_id;
+use crate::domain::{AccessRequested, ContactId, LinkToken, Ticket, TicketRef};
+use crate::emails;
+use crate::limiter::{Admission, Subject};
 
 impl Portal {
     /// Emails the access link an [`AccessRequested`] message asks for, once,
@@ -31,7 +31,7 @@ impl Portal {
             tracing::info!(workspace = %event.workspace, "access request gone or void; nothing sent");
             return Ok(Outcome::Dropped);
         };
-        let contact = contact_id(&request.email_normalized);
+        let contact = ContactId::of(&request.email_normalized).into_string();
         let (to, reference) = match request.reference {
             Some(reference) => match self.owners_address(&request.email_normalized, &event.workspace, reference).await?
             {
@@ -55,7 +55,7 @@ impl Portal {
             let stored = LinkToken::access(event.workspace.clone(), &contact, reference, self.clock.now_unix());
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = self.links.access_url(&event.workspace, &token, reference);
-            Ok(Some(mail::access_link(&to, &url, reference)))
+            Ok(Some(emails::access_link(&to, &url, reference)))
         })
         .await?;
         Ok(Outcome::Done)

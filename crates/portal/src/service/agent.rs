@@ -9,6 +9,7 @@
 
 use ulid::Ulid;
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::retry::{until_fresh, Attempt, Contended};
 use super::Portal;
 use crate::aws::AwsError;
@@ -35,8 +36,10 @@ pub enum AgentActionError {
     #[error(transparent)]
     Contended(#[from] Contended),
     #[error(transparent)]
-    Unavailable(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(AgentActionError);
 
 /// The workspace's team as the actor.
 fn team(workspace: &Workspace) -> Actor {

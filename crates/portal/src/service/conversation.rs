@@ -3,18 +3,20 @@
 use ulid::Ulid;
 
 use super::access::Proof;
+use super::error::{unavailable_from_aws, Unavailable};
 use super::retry::{until_fresh, Attempt, Contended};
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::client::ClientAddress;
 use crate::domain::fields::normalize_email;
+use crate::domain::limits::{Limit, OverLimit};
 use crate::domain::secrets::{constant_time_eq, sha256_hex};
 use crate::domain::{
     Author, Comment, CommentCursor, ConversationPage, CustomerView, EventKind, IdempotencyKey, MessageBody,
     PortalEvent, ReplyRefused, Ticket, TicketRef, TrackingMode, Visibility, Workspace, WorkspaceSlug,
     MAX_CUSTOMER_MESSAGES,
 };
-use crate::ratelimit::{Limit, OverLimit, Subject};
+use crate::limiter::Subject;
 use crate::store::{
     reply_idempotency_scope, CommentWrite, CustomerReply, IdempotencyRecord, StatusChange, TicketWriteError, TypedEmail,
 };
@@ -37,8 +39,10 @@ pub enum LookupError {
     #[error("a link was emailed instead")]
     LinkSent,
     #[error(transparent)]
-    Unavailable(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(LookupError);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplyError {
@@ -63,7 +67,7 @@ pub enum ReplyError {
 
 impl From<AwsError> for ReplyError {
     fn from(err: AwsError) -> Self {
-        ReplyError::Lookup(LookupError::Unavailable(err))
+        ReplyError::Lookup(LookupError::Unavailable(err.into()))
     }
 }
 
@@ -98,6 +102,18 @@ enum Replied {
     KeyTaken,
 }
 
+/// A customer's lookup of one ticket by the email they typed: which ticket,
+/// the email, who asks (every miss is counted per client address), and which
+/// page of the conversation (the newest, or the one older than `before`).
+#[derive(Debug, Clone, Copy)]
+pub struct TypedLookup<'a> {
+    pub slug: &'a WorkspaceSlug,
+    pub reference: TicketRef,
+    pub email: &'a str,
+    pub client: ClientAddress,
+    pub before: Option<&'a CommentCursor>,
+}
+
 impl Portal {
     /// Reads the ticket and checks the typed `email` against it, counting a
     /// miss before anything is compared. One sequential round trip: the
@@ -108,14 +124,8 @@ impl Portal {
     /// it, so the owner's own lookups cost nothing). A full register refuses
     /// the attempt before any answer exists. Every way of not matching does
     /// the same work and answers the same.
-    pub(super) async fn verify(
-        &self,
-        slug: &WorkspaceSlug,
-        reference: TicketRef,
-        email: &str,
-        client: ClientAddress,
-        before: Option<&CommentCursor>,
-    ) -> Result<TypedCheck, LookupError> {
+    pub(super) async fn verify(&self, lookup: TypedLookup<'_>) -> Result<TypedCheck, LookupError> {
+        let TypedLookup { slug, reference, email, client, before } = lookup;
         let typed = normalize_email(email);
         let per_ticket = Limit::failed_lookups_per_ticket(self.config.lookup_limit);
         let misses = [
@@ -160,15 +170,8 @@ impl Portal {
     /// The ticket as its customer may see it, if `email` is the one it was
     /// submitted with: the newest page of its conversation, or the page older
     /// than `before`.
-    pub async fn lookup_ticket(
-        &self,
-        slug: &WorkspaceSlug,
-        reference: TicketRef,
-        email: &str,
-        client: ClientAddress,
-        before: Option<&CommentCursor>,
-    ) -> Result<(Workspace, CustomerView), LookupError> {
-        let verified = self.verify_typed(slug, reference, email, client, before).await?;
+    pub async fn lookup_ticket(&self, lookup: TypedLookup<'_>) -> Result<(Workspace, CustomerView), LookupError> {
+        let verified = self.verify_typed(lookup).await?;
         Ok((verified.workspace, CustomerView::paged(verified.ticket, verified.page)))
     }
 

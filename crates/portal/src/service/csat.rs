@@ -1,9 +1,10 @@
 //! The satisfaction survey behind a Rate Your Experience link.
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::Portal;
-use crate::aws::AwsError;
-use crate::domain::csat::{link_expired, survey_stands, Stars};
+use crate::domain::csat::{survey_stands, Stars};
 use crate::domain::secrets::{is_well_formed_token, token_hash};
+use crate::domain::time::link_expired;
 use crate::domain::{LinkToken, TokenPurpose};
 use crate::domain::{MessageBody, Rating, TicketRef, Workspace, WorkspaceSlug};
 use crate::store::RatingWrite;
@@ -25,8 +26,10 @@ pub enum SurveyError {
     #[error("already rated")]
     AlreadyRated { workspace: Workspace },
     #[error(transparent)]
-    Unavailable(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(SurveyError);
 
 impl Portal {
     /// The stored token behind `token` if it opens a survey of `slug` now, and

@@ -6,6 +6,7 @@
 //! and notification to one, however many copies arrive.
 
 use super::Portal;
+use super::Unavailable;
 use crate::aws::AwsError;
 use crate::domain::PortalEvent;
 use crate::queue::MAX_BATCH;
@@ -47,7 +48,7 @@ impl Portal {
     /// Sends again every event the worker has not acknowledged a minute after
     /// its last send, in batches. The sweeper function runs this every minute
     /// (the local stack every few seconds; the minute is the events' own age).
-    pub async fn sweep_outbox(&self) -> Result<Sweep, AwsError> {
+    pub async fn sweep_outbox(&self) -> Result<Sweep, Unavailable> {
         let now = self.clock.now_unix();
         let due = self.store.due_events(now).await?;
         let mut sweep = Sweep { due: due.len(), sent: 0 };

@@ -2,17 +2,19 @@
 
 use ulid::Ulid;
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::Portal;
 use crate::aws::AwsError;
 use crate::domain::client::ClientAddress;
+use crate::domain::limits::Limit;
 use crate::domain::origin::{Cors, RequestOrigin};
 use crate::domain::secrets::constant_time_eq;
 use crate::domain::{
-    Channel, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef, Workspace,
-    WorkspaceSlug,
+    Channel, ContactId, EventKind, IdempotencyKey, NewTicket, PortalEvent, Priority, Status, Ticket, TicketRef,
+    Workspace, WorkspaceSlug,
 };
-use crate::ratelimit::{Admission, Limit, Subject};
-use crate::store::{keys, ClaimedKey, CreateTicketError, IdempotencyRecord, KeyClaim, Remembered};
+use crate::limiter::{Admission, Subject};
+use crate::store::{ClaimedKey, CreateTicketError, IdempotencyRecord, KeyClaim, Remembered};
 
 /// What a successful submission returns, first time or replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +45,10 @@ pub enum SubmitError {
     #[error("another copy of this submission is still being processed")]
     InProgress,
     #[error(transparent)]
-    Unavailable(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(SubmitError);
 
 impl Portal {
     /// Creates a ticket from a valid submission.
@@ -274,7 +278,7 @@ pub(super) fn new_ticket_record(
         reference,
         name: new.name.to_string(),
         email: new.email.to_string(),
-        contact_id: keys::contact_id(&email_normalized),
+        contact_id: ContactId::of(&email_normalized).into_string(),
         email_normalized,
         subject: new.subject.to_string(),
         description: new.description.map(|d| d.to_string()),

@@ -1,8 +1,8 @@
 //! Operating the portal (through `portalctl`): workspaces, their branding and
 //! widget sites, and their agents.
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::Portal;
-use crate::aws::AwsError;
 use crate::domain::{AccentColour, Agent, Logo, TrackingMode, WidgetOrigin, Workspace, WorkspaceName, WorkspaceSlug};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,8 +17,10 @@ pub enum AdminError {
     #[error("agent {} exists ({})", existing.id, existing.email)]
     AgentExists { existing: Agent, suggestion: String },
     #[error(transparent)]
-    Unavailable(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(AdminError);
 
 /// What an update does to one setting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -3,11 +3,11 @@
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
-use super::dynamo::{condition_outcome, from_item, to_item};
 use super::keys::{agent_sk, workspace_pk, AGENT_PREFIX, PK};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{Agent, WorkspaceSlug};
+use crate::dynamo::{condition_outcome, from_item, to_item};
 
 impl Store {
     /// Adds or updates an agent.

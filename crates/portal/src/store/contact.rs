@@ -3,15 +3,15 @@
 
 use aws_sdk_dynamodb::types::Update;
 
-use super::dynamo::{from_item, key, n, s};
-use super::keys::{contact_id, contact_sk, workspace_pk};
+use super::keys::{contact_sk, workspace_pk};
 use super::Store;
 use crate::aws::AwsError;
-use crate::domain::{Contact, Ticket, WorkspaceSlug};
+use crate::domain::{Contact, ContactId, Ticket, WorkspaceSlug};
+use crate::dynamo::{from_item, key, n, s};
 
 impl Store {
     pub async fn get_contact(&self, slug: &WorkspaceSlug, normalized_email: &str) -> Result<Option<Contact>, AwsError> {
-        self.get("GetItem contact", key(workspace_pk(slug), contact_sk(&contact_id(normalized_email))))
+        self.get("GetItem contact", key(workspace_pk(slug), contact_sk(ContactId::of(normalized_email).as_str())))
             .await?
             .map(from_item)
             .transpose()

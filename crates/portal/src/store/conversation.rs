@@ -6,18 +6,19 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
-use super::dynamo::{from_item, key, number, s, to_item, Item};
 use super::idempotency::IdempotencyRecord;
 use super::keys::{comment_sk, note_sk, ticket_pk, COMMENT_PREFIX, NOTE_PREFIX, PK, SK, TICKET_SK};
 use super::ticket::{StatusChange, TicketWriteError, CUSTOMER_MESSAGES};
-use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
+use crate::domain::limits::OverLimit;
 use crate::domain::paging::CONVERSATION_PAGE_SIZE;
 use crate::domain::{
     Comment, CommentCursor, ConversationPage, PortalEvent, Ticket, TicketRef, Visibility, WorkspaceSlug,
 };
-use crate::ratelimit::{Charge, OverLimit};
+use crate::dynamo::transaction::Transaction;
+use crate::dynamo::Charge;
+use crate::dynamo::{from_item, key, number, s, to_item, Item};
 
 /// What a customer's reply pays besides its comment: the limits' charges, and
 /// one of the ticket's customer messages (at most `max_messages`).

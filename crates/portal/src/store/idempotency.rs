@@ -10,11 +10,11 @@
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure};
 
-use super::dynamo::{condition_outcome, conditional, from_item, key, n, s, to_item, Item};
 use super::keys::{idempotency_sk, workspace_pk, PK};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{TicketRef, WorkspaceSlug};
+use crate::dynamo::{condition_outcome, conditional, from_item, key, n, s, to_item, Item};
 
 /// How long a submission's idempotency key is remembered.
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;

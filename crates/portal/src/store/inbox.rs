@@ -2,11 +2,11 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::dynamo::{conditional, from_item, key, to_item};
 use super::keys::{inbox_prefix, inbox_sk, workspace_pk, PK};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{InboxItem, WorkspaceSlug};
+use crate::dynamo::{conditional, from_item, key, to_item};
 
 impl Store {
     /// Adds an inbox item unless it is there already.

@@ -30,11 +30,7 @@
 use crate::domain::secrets::sha256_hex;
 use crate::domain::{PortalEvent, TicketRef, WorkspaceSlug};
 
-pub const PK: &str = "pk";
-pub const SK: &str = "sk";
-/// TTL attribute on both tables (epoch seconds). The emulator never expires
-/// items, so code checks expiry itself.
-pub const EXPIRES_AT: &str = "expiresAt";
+pub use crate::dynamo::{EXPIRES_AT, PK, SK};
 
 pub const WORKSPACE_SK: &str = "WORKSPACE";
 /// The logo's bytes live apart from the workspace item, which every request
@@ -69,12 +65,6 @@ pub fn workspace_pk(slug: &WorkspaceSlug) -> String {
 
 pub fn agent_sk(agent: &str) -> String {
     format!("{AGENT_PREFIX}{agent}")
-}
-
-/// Contacts are keyed by the hash of the normalised address, so two concurrent
-/// first tickets from one person meet on the same item.
-pub fn contact_id(normalized_email: &str) -> String {
-    sha256_hex(normalized_email.as_bytes())[..32].to_owned()
 }
 
 pub fn contact_sk(contact_id: &str) -> String {

@@ -4,10 +4,10 @@
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
-use super::dynamo::{condition_outcome, conditional, key, n, s};
 use super::keys::{effect_pk, EFFECT_SK, EXPIRES_AT, PK};
 use super::Store;
 use crate::aws::AwsError;
+use crate::dynamo::{condition_outcome, conditional, key, n, s};
 
 /// A claimed effect older than this is taken to have crashed mid-way and may run again.
 pub const STALE_CLAIM_SECS: i64 = 120;

@@ -3,20 +3,11 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::dynamo::{key, s};
 use super::keys::{workspace_pk, LOGO_SK};
 use super::Store;
 use crate::aws::AwsError;
-use crate::domain::{Logo, LogoFormat, WorkspaceSlug};
-
-/// A logo as the logo route serves it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredLogo {
-    pub format: LogoFormat,
-    /// What the logo's URL carries as `?v=` (see [`crate::domain::LogoRef`]).
-    pub version: String,
-    pub bytes: Vec<u8>,
-}
+use crate::domain::{Logo, LogoFormat, StoredLogo, WorkspaceSlug};
+use crate::dynamo::{key, s};
 
 impl Store {
     /// Stores a workspace's logo bytes (replacing any earlier logo).

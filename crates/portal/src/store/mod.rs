@@ -1,11 +1,11 @@
 //! DynamoDB adapter: reads and writes the portal table, one module per
 //! aggregate. Knows nothing of HTTP. Key design and access patterns: see
-//! [`keys`]; attribute and condition plumbing: [`dynamo`].
+//! [`keys`]; items, conditions and transactions: the base both tables stand
+//! on, [`crate::dynamo`].
 
 mod agent;
 mod contact;
 mod conversation;
-pub(crate) mod dynamo;
 mod idempotency;
 mod inbox;
 pub mod keys;
@@ -16,23 +16,21 @@ pub mod schema;
 mod session;
 mod ticket;
 mod token;
-pub(crate) mod transaction;
 mod workspace;
 
 use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
-use crate::domain::time::Clock;
+use crate::domain::clock::Clock;
+use crate::dynamo::s;
+pub use crate::dynamo::Item;
 pub use conversation::{CommentWrite, CustomerReply};
-use dynamo::s;
-pub use dynamo::Item;
 pub use idempotency::{
     reply_idempotency_scope, ClaimedKey, IdempotencyRecord, KeyClaim, Remembered, IDEMPOTENCY_TTL_SECS,
     STALE_KEY_CLAIM_SECS,
 };
 use keys::{PK, SK};
 pub use ledger::{Claim, STALE_CLAIM_SECS};
-pub use logo::StoredLogo;
 pub use outbox::{MAX_RESENDS, RESEND_AFTER_SECS};
 pub use ticket::{CreateTicketError, StatusChange, TicketWriteError, TypedEmail};
 pub use token::RatingWrite;

@@ -5,11 +5,11 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
-use super::dynamo::{conditional, key, n, s, Item};
 use super::keys::{outbox_key, outbox_pk, EXPIRES_AT, OUTBOX_SHARDS, PK};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::PortalEvent;
+use crate::dynamo::{conditional, key, n, s, Item};
 
 /// An unacknowledged event is sent again once its last send is this old; so
 /// no event is sent by the sweeper more than once a minute.

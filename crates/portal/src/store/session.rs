@@ -1,11 +1,11 @@
 //! Private access: sessions (keyed by the cookie's hash), queued access
 //! requests, and one address's tickets through the `ByContact` index.
 
-use super::dynamo::{from_item, key, s, to_item, Item};
 use super::keys::{access_pk, contact_key, session_pk, ACCESS_SK, BY_CONTACT_INDEX, CONTACT_KEY, PK, SESSION_SK};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{AccessRequest, Session, TicketSummary, WorkspaceSlug};
+use crate::dynamo::{from_item, key, s, to_item, Item};
 
 impl Store {
     /// Stores a new session under the hash of its cookie value.

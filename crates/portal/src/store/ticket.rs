@@ -3,14 +3,15 @@
 
 use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, Update};
 
-use super::dynamo::{attribute, conditional, from_item, key, n, s, to_item, Item};
 use super::idempotency::{ClaimedKey, IdempotencyRecord};
 use super::keys::{contact_key, ticket_pk, CONTACT_KEY, PK, TICKET_SK};
-use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
+use crate::domain::limits::OverLimit;
 use crate::domain::{Agent, PortalEvent, Resolution, Status, Ticket, TicketRef, WorkspaceSlug};
-use crate::ratelimit::{Charge, OverLimit};
+use crate::dynamo::transaction::Transaction;
+use crate::dynamo::Charge;
+use crate::dynamo::{attribute, conditional, from_item, key, n, s, to_item, Item};
 
 /// The ticket attribute holding the normalised email (`Ticket::email_normalized`).
 const EMAIL_NORMALIZED: &str = "emailNormalized";

@@ -3,12 +3,12 @@
 
 use aws_sdk_dynamodb::types::Update;
 
-use super::dynamo::{attribute, from_item, key, n, s, to_item};
 use super::keys::{ticket_pk, token_pk, EXPIRES_AT, PK, TICKET_SK, TOKEN_SK};
-use super::transaction::Transaction;
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{LinkToken, Rating, Status};
+use crate::dynamo::transaction::Transaction;
+use crate::dynamo::{attribute, from_item, key, n, s, to_item};
 
 /// The parts of a rating's transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::dynamo::{conditional, from_item, key, n, number, Item};
-use super::keys::{workspace_pk, PK, WORKSPACE_SK};
+use super::keys::{workspace_pk, WORKSPACE_SK};
 use super::Store;
 use crate::aws::AwsError;
 use crate::domain::{TicketRef, Workspace, WorkspaceSlug};
+use crate::dynamo::{from_item, key, number, Counter, Item};
 
 const TICKET_SEQ: &str = "ticketSeq";
 const ASSIGN_SEQ: &str = "assignSeq";
@@ -65,24 +65,11 @@ impl Store {
     /// returns the workspace with it. `None` for an unknown workspace (no
     /// number is created for it).
     pub async fn take_ticket_number(&self, slug: &WorkspaceSlug) -> Result<Option<(Workspace, TicketRef)>, AwsError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(workspace_pk(slug), WORKSPACE_SK)))
-            .update_expression(format!("ADD {TICKET_SEQ} :one"))
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        let Some(out) = conditional("UpdateItem ticketSeq", result)? else {
+        let counter = self.workspace_counter("UpdateItem ticketSeq", slug, TICKET_SEQ);
+        let Some((taken, item)) = counter.add_one(&self.client, ReturnValue::AllNew, true).await? else {
             return Ok(None);
         };
-        let item = out.attributes.unwrap_or_default();
-        let reference = number(&item, TICKET_SEQ)
-            .and_then(TicketRef::from_number)
+        let reference = TicketRef::from_number(taken)
             .ok_or_else(|| AwsError::unusable_answer("UpdateItem ticketSeq", "counter missing from reply"))?;
         Ok(Some((from_item(item)?, reference)))
     }
@@ -95,22 +82,17 @@ impl Store {
 
     /// Takes the next round-robin position of the workspace.
     pub async fn next_assignment_slot(&self, slug: &WorkspaceSlug) -> Result<u64, AwsError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(workspace_pk(slug), WORKSPACE_SK)))
-            .update_expression(format!("ADD {ASSIGN_SEQ} :one"))
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("UpdateItem assignSeq", e))?;
-        out.attributes
-            .as_ref()
-            .and_then(|a| number(a, ASSIGN_SEQ))
-            .and_then(|taken| taken.checked_sub(1))
+        let counter = self.workspace_counter("UpdateItem assignSeq", slug, ASSIGN_SEQ);
+        counter
+            .add_one(&self.client, ReturnValue::UpdatedNew, false)
+            .await?
+            .and_then(|(taken, _)| taken.checked_sub(1))
             .ok_or_else(|| AwsError::unusable_answer("UpdateItem assignSeq", "counter missing from reply"))
+    }
+
+    /// One of the workspace item's counters.
+    fn workspace_counter(&self, operation: &'static str, slug: &WorkspaceSlug, attribute: &'static str) -> Counter<'_> {
+        Counter { operation, table: &self.table, key: key(workspace_pk(slug), WORKSPACE_SK), attribute }
     }
 }
 

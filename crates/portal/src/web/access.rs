@@ -5,6 +5,7 @@
 //! that has expired, was forged or is malformed shows one "link expired" page
 //! with the form to ask for a new one.
 
+use cookie::{Cookie, SameSite};
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -46,14 +47,14 @@ pub fn session_of(req: &Request) -> Option<&str> {
 /// and only over https when the portal is served so.
 fn with_session(mut response: Response<Body>, portal: &Portal, slug: &WorkspaceSlug, value: &str) -> Response<Body> {
     let links = portal.links();
-    let mut cookie = format!(
-        "{SESSION_COOKIE}={value}; Path={}; Max-Age={SESSION_TTL_SECS}; HttpOnly; SameSite=Lax",
-        links.session_cookie_path(slug)
-    );
-    if links.is_https() {
-        cookie.push_str("; Secure");
-    }
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
+    let cookie = Cookie::build((SESSION_COOKIE, value))
+        .path(links.session_cookie_path(slug))
+        .max_age(cookie::time::Duration::seconds(SESSION_TTL_SECS))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(links.is_https())
+        .build();
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response

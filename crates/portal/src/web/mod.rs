@@ -36,26 +36,6 @@ pub async fn handle(function: Function, portal: &crate::Portal, req: Request) ->
     }
 }
 
-/// Defines the Lambda `main` of an HTTP function: configuration, the clients
-/// `$needs` names and their connections once (see `aws_init`), then
-/// `$handler` for each API Gateway request. Naming the handler (rather than
-/// dispatching on a `Function` at run time) lets each binary link only its own code.
-#[macro_export]
-macro_rules! http_lambda_main {
-    ($handler:path, $needs:expr) => {
-        #[tokio::main(flavor = "current_thread")]
-        async fn main() -> Result<(), lambda_http::Error> {
-            $crate::telemetry::init();
-            let portal = $crate::aws_init::lambda_portal($needs).await?;
-            let portal = &portal;
-            lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| async move {
-                Ok::<_, lambda_http::Error>($handler(portal, req).await)
-            }))
-            .await
-        }
-    };
-}
-
 /// How a route answers failures: HTML routes with pages, `/api` routes with JSON.
 pub fn is_api(route: &Route) -> bool {
     route.path.starts_with("/api/")

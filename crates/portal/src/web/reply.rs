@@ -15,7 +15,7 @@ use super::track::{lookup_failure, lookup_failure_page, parse_params};
 use super::{layout_of, respond, route_for, unavailable, unrouted, Failure};
 use crate::domain::text::human_duration;
 use crate::domain::{FieldErrors, IdempotencyKey, MessageBody, ReplyRefused, TicketRef, WorkspaceSlug};
-use crate::service::ReplyError;
+use crate::service::{ReplyError, TypedLookup};
 use crate::Portal;
 
 pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
@@ -83,7 +83,7 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             // Show the ticket again with the message kept and the problem beside it.
             let found = match session {
                 Some(cookie) => portal.session_ticket(slug, reference, cookie, None).await,
-                None => portal.lookup_ticket(slug, reference, email, client, None).await,
+                None => portal.lookup_ticket(TypedLookup { slug, reference, email, client, before: None }).await,
             };
             return match found {
                 Ok((workspace, view)) => {

@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 
+use cookie::Cookie;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
+use percent_encoding::percent_decode;
 use serde::de::DeserializeOwned;
 
 use super::failure::Failure;
@@ -66,44 +68,36 @@ impl Form {
 
     /// Parses strictly: every name and value must decode to UTF-8, and a field
     /// may appear once (a duplicated field is an attempt to confuse, not a typo).
+    /// `form_urlencoded` splits and decodes; it passes a broken escape through
+    /// and replaces bad UTF-8, so both are refused before it runs.
     pub fn parse(bytes: &[u8]) -> Result<Self, Failure> {
+        if !escapes_are_whole(bytes) {
+            return Err(Failure::Malformed("a percent escape in the form is broken".into()));
+        }
+        // `&`, `=` and `+` are ASCII, which no UTF-8 sequence contains, so the
+        // whole body decodes to UTF-8 exactly when every name and value does.
+        if percent_decode(bytes).decode_utf8().is_err() {
+            return Err(Failure::Malformed("the form is not valid UTF-8 text".into()));
+        }
         let mut fields = HashMap::new();
-        for pair in bytes.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-            let (name, value) = match pair.iter().position(|b| *b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &[][..]),
-            };
-            let name = percent_decode(name)?;
-            let value = percent_decode(value)?;
-            if fields.insert(name.clone(), value).is_some() {
+        for (name, value) in form_urlencoded::parse(bytes) {
+            if fields.contains_key(name.as_ref()) {
                 return Err(Failure::Malformed(format!("the field {name:?} was sent more than once")));
             }
+            fields.insert(name.into_owned(), value.into_owned());
         }
         Ok(Self(fields))
     }
 }
 
-fn percent_decode(raw: &[u8]) -> Result<String, Failure> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                // Exactly two hex digits: from_str_radix alone would also take "+D" as 13.
-                let hex = raw.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
-                let byte = hex.and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
-                match byte {
-                    Some(b) => out.push(b),
-                    None => return Err(Failure::Malformed("a percent escape in the form is broken".into())),
-                }
-                i += 2;
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| Failure::Malformed("the form is not valid UTF-8 text".into()))
+/// Every `%` is followed by exactly two hex digits ("%+D" is no escape,
+/// though `u8::from_str_radix` would read "+D" as 13).
+fn escapes_are_whole(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'%')
+        .all(|(i, _)| bytes.get(i + 1..i + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)))
 }
 
 pub fn form(req: &Request) -> Result<Form, Failure> {
@@ -141,10 +135,10 @@ pub fn cookie<'a>(req: &'a Request, name: &str, usable: impl Fn(&str) -> bool) -
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|cookie| cookie.name() == name)
+        .filter_map(|cookie| cookie.value_raw())
         .find(|value| usable(value))
 }
 

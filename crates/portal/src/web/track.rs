@@ -17,7 +17,7 @@ use super::routes::{Action, Function, Params};
 use super::{layout_of, respond, route_for, unavailable, unrouted, Failure};
 use crate::domain::paging::BAD_CURSOR;
 use crate::domain::{CommentCursor, FieldErrors, IdempotencyKey, TicketRef, WorkspaceSlug};
-use crate::service::LookupError;
+use crate::service::{LookupError, TypedLookup};
 use crate::Portal;
 
 pub async fn handle(portal: &Portal, req: Request) -> Response<Body> {
@@ -127,7 +127,10 @@ async fn post_form(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
     // The "Older messages" button posts the cursor with the email; a
     // malformed one (only ever made by hand) shows the newest page.
     let before = CommentCursor::parse(form.get("before"));
-    match portal.lookup_ticket(slug, reference, email, client_address(req), before.as_ref()).await {
+    match portal
+        .lookup_ticket(TypedLookup { slug, reference, email, client: client_address(req), before: before.as_ref() })
+        .await
+    {
         Ok((workspace, view)) => {
             let key = IdempotencyKey::generate();
             let state = ReplyFormState { paged_back: before.is_some(), ..ReplyFormState::typed(email, key.as_str()) };
@@ -160,7 +163,16 @@ async fn post_json(portal: &Portal, slug: &WorkspaceSlug, reference: TicketRef, 
             return Failure::Invalid(errors).to_json();
         }
     };
-    match portal.lookup_ticket(slug, reference, &body.email, client_address(req), before.as_ref()).await {
+    match portal
+        .lookup_ticket(TypedLookup {
+            slug,
+            reference,
+            email: &body.email,
+            client: client_address(req),
+            before: before.as_ref(),
+        })
+        .await
+    {
         Ok((_, view)) => respond::json(StatusCode::OK, &TicketView::from(&view)),
         Err(err) => lookup_failure(err),
     }

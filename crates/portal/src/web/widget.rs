@@ -5,7 +5,6 @@
 //! the JSON API across origins; why that and not an iframe is in
 //! docs/ARCHITECTURE.md ("The widget").
 
-use askama::Template;
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -18,7 +17,6 @@ pub use crate::assets::{WIDGET_JS, WIDGET_VERSION};
 use crate::domain::fields::{MAX_EMAIL_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_SUBJECT_CHARS};
 use crate::domain::origin::{Cors, Preflight};
 use crate::domain::{TicketType, WorkspaceSlug};
-use crate::links::Links;
 use crate::Portal;
 
 /// The headers the widget sends, and so all a preflight may ask for.
@@ -26,18 +24,6 @@ const ALLOWED_HEADERS: [&str; 2] = ["content-type", "idempotency-key"];
 
 /// How long a browser may reuse a preflight answer.
 const PREFLIGHT_MAX_AGE_SECS: &str = "600";
-
-#[derive(Template)]
-#[template(source = r#"<script src="{{ src }}" async></script>"#, ext = "html")]
-struct ScriptTag<'a> {
-    src: &'a str,
-}
-
-/// The one tag a site adds to show the widget.
-pub fn script_tag(links: &Links, slug: &WorkspaceSlug) -> String {
-    let src = links.widget_script_url(slug);
-    ScriptTag { src: &src }.render().unwrap_or_default()
-}
 
 fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned).or_else(|| {
@@ -153,24 +139,5 @@ pub async fn logo(portal: &Portal, slug: &WorkspaceSlug, req: &Request) -> Respo
         }
         Ok(None) => Failure::NotFound.to_page(Layout::neutral()),
         Err(err) => unavailable(&err).to_page(Layout::neutral()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_script_tag_is_versioned_and_async() {
-        let slug = WorkspaceSlug::parse("demo").unwrap();
-        let tag = script_tag(&Links::new("https://support.example.com"), &slug);
-        assert_eq!(
-            tag,
-            format!(
-                r#"<script src="https://support.example.com/portal/demo/widget.js?v={}" async></script>"#,
-                *WIDGET_VERSION
-            )
-        );
-        assert_eq!(WIDGET_VERSION.len(), 16);
     }
 }

@@ -2,10 +2,9 @@
 
 use std::io::Write;
 
-use portal::domain::branding::parse_widget_origins;
+use portal::domain::widget_origin::parse_widget_origins;
 use portal::domain::{AccentColour, Logo, TrackingMode, Workspace, WorkspaceName};
 use portal::service::{AdminError, Change, WorkspaceUpdate};
-use portal::web::widget;
 use portal::Portal;
 
 use super::slug;
@@ -93,7 +92,7 @@ fn show(portal: &Portal, out: &mut dyn Write, json: bool, ws: &Workspace) -> Res
         slug: ws.slug.to_string(),
         tracking: ws.tracking.as_str().to_owned(),
         widget_origins: ws.widget_origins.iter().map(|o| o.to_string()).collect(),
-        widget_script_tag: widget::script_tag(links, &ws.slug),
+        widget_script_tag: links.widget_script_tag(&ws.slug),
     };
     print(out, json, &value, || {
         let accent = match &ws.accent {

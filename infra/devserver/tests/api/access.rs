@@ -9,10 +9,11 @@ use crate::support::*;
 use devserver::httpc::HttpResponse;
 use devserver::proxy::Call;
 use portal::domain::access::{ACCESS_LINK_TTL_SECS, SESSION_TTL_SECS, TICKET_LINK_TTL_SECS};
+use portal::domain::clock::ManualClock;
 use portal::domain::secrets::{new_link_token, token_hash};
-use portal::domain::time::{now_unix, ManualClock};
+use portal::domain::time::now_unix;
+use portal::domain::ContactId;
 use portal::domain::{LinkToken, MessageBody, Visibility, WorkspaceName, WorkspaceSlug};
-use portal::store::keys::contact_id;
 use serde_json::{json, Value};
 
 /// Submits a ticket through the JSON API; answers its reference.
@@ -174,7 +175,7 @@ async fn a_link_opens_my_tickets_and_its_session_opens_only_that_addresss_ticket
     assert_ne!(session, scanned);
     assert!(session.len() == 64 && session.bytes().all(|b| b.is_ascii_hexdigit()), "256 random bits");
     let stored = stack.store.session(&token_hash(&session)).await.unwrap().expect("stored by its hash");
-    assert_eq!(stored.contact_id, contact_id("ann@example.com"));
+    assert_eq!(stored.contact_id, ContactId::of("ann@example.com").as_str());
     assert!(stack.store.session(&session).await.unwrap().is_none(), "the raw value is not a key");
 
     // Her ticket opens under the session, and she replies with nothing typed.
@@ -295,7 +296,7 @@ async fn the_cookie_is_secure_when_the_portal_is_served_over_https() {
     let stack = Stack::start_with(|config| config.base_url = "https://support.example.test".into()).await;
     submit(&stack, "demo", "Ann Lee", "ann@example.com", "Printer").await;
     let token = new_link_token();
-    let stored = LinkToken::access(demo(), &contact_id("ann@example.com"), None, now_unix());
+    let stored = LinkToken::access(demo(), ContactId::of("ann@example.com").as_str(), None, now_unix());
     stack.store.put_link_token(&token_hash(&token), &stored).await.unwrap();
     let opened = stack.get(&format!("/portal/demo/access/{token}")).await;
     assert_eq!(opened.status, 200);

@@ -13,8 +13,8 @@ use devserver::proxy::Call;
 use devserver::samples::{self, HTTP_SAMPLES};
 use devserver::ses_event::{as_stored, receipt_event, Receipt};
 use devserver::smtp::Envelope;
-use portal::domain::inbound::SesMessageId;
-use portal::inbound::SesReceiptEvent;
+use portal::domain::mail_in::SesMessageId;
+use portal::entry::mail_in::SesReceiptEvent;
 use portal::store::schema::{TableSpec, PORTAL_TABLE, RATE_LIMIT_TABLE};
 use portal::web::routes;
 use serde_json::Value as Json;
@@ -323,7 +323,7 @@ async fn run_inbound(stack: &Stack, observed: &mut Observed) {
         b"From: Ann <ann@example.com>\r\nTo: demo@inbound.localhost\r\nSubject: By mail\r\n\r\nHello.\r\n",
     );
     let id = devserver::ses_event::new_message_id();
-    portal::mailbox::store(&s3, &stack.names.inbound_bucket, &SesMessageId::parse(&id).unwrap(), raw.clone())
+    portal::mail_in::store(&s3, &stack.names.inbound_bucket, &SesMessageId::parse(&id).unwrap(), raw.clone())
         .await
         .unwrap();
     let receipt = Receipt {
@@ -335,7 +335,7 @@ async fn run_inbound(stack: &Stack, observed: &mut Observed) {
     };
     let event: SesReceiptEvent = serde_json::from_value(receipt_event(&receipt)).unwrap();
     let since = stack.proxy.calls().len();
-    portal::inbound::handle(&stack.portal, &event).await.unwrap();
+    portal::entry::mail_in::handle(&stack.portal, &event).await.unwrap();
     observed.record(stack, "inbound-email", since);
     let since = stack.proxy.calls().len();
     stack.drain().await;

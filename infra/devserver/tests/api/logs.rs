@@ -56,7 +56,7 @@ fn captured() -> &'static Captured {
     CAPTURED.get_or_init(|| {
         let captured = Captured::default();
         let writer = captured.clone();
-        portal::telemetry::init_with(move || writer.clone(), true);
+        portal::entry::telemetry::init_with(move || writer.clone(), true);
         captured
     })
 }

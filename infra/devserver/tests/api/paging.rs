@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use crate::support::*;
 use portal::domain::secrets::{new_link_token, token_hash};
 use portal::domain::time::now_unix;
+use portal::domain::ContactId;
 use portal::domain::{Author, Comment, LinkToken, MessageBody, Status, Visibility};
-use portal::store::keys::contact_id;
 use portal::store::{CommentWrite, StatusChange};
 use serde_json::{json, Value};
 
@@ -131,7 +131,7 @@ async fn the_ticket_page_pages_back_with_a_form_or_under_a_session_with_a_link()
 
     // Under a session the button is a link.
     let token = new_link_token();
-    let stored = LinkToken::access(demo(), &contact_id("ann@example.com"), None, now_unix());
+    let stored = LinkToken::access(demo(), ContactId::of("ann@example.com").as_str(), None, now_unix());
     stack.store.put_link_token(&token_hash(&token), &stored).await.unwrap();
     let opened = stack.get(&format!("/portal/demo/access/{token}?ticket=TKT-0001")).await;
     assert_eq!(opened.status, 200);

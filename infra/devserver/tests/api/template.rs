@@ -191,7 +191,7 @@ fn every_function_gets_the_stack_s_own_generated_salt() {
     }
     for limit in ["SubmitLimitPerHour", "ReplyLimitPerHour"] {
         let parameter = &template["Parameters"][limit];
-        assert_eq!(parameter["MaxValue"].as_u64(), Some(u64::from(portal::ratelimit::MAX_LIMIT)), "{limit}");
+        assert_eq!(parameter["MaxValue"].as_u64(), Some(u64::from(portal::domain::limits::MAX_LIMIT)), "{limit}");
     }
 }
 
@@ -218,9 +218,9 @@ fn the_worker_is_sized_as_the_code_and_docs_say() {
     let template = template();
     let worker = &template["Resources"]["AssignWorkerFunction"]["Properties"];
     let timeout = worker["Timeout"].as_u64().expect("the worker's own timeout");
-    assert_eq!(timeout, portal::worker::TIMEOUT_SECS);
+    assert_eq!(timeout, portal::entry::worker::TIMEOUT_SECS);
     assert!(u64::from(VISIBILITY_TIMEOUT_SECS) >= 6 * timeout, "Lambda: visibility at least six times the timeout");
-    assert!(portal::worker::DEADLINE_MARGIN.as_secs() < timeout);
+    assert!(portal::entry::worker::DEADLINE_MARGIN.as_secs() < timeout);
     let source = &worker["Events"]["EventsQueue"]["Properties"];
     let batch = source["BatchSize"].as_u64().unwrap();
     assert!(batch <= 10 || source["MaximumBatchingWindowInSeconds"].as_u64() >= Some(1), "SQS: > 10 needs a window");

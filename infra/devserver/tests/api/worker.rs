@@ -10,7 +10,7 @@ use devserver::proxy::Fault;
 use devserver::sqs_trigger::sqs_event;
 use portal::domain::client::ClientAddress;
 use portal::domain::{Agent, MessageBody, Status, Visibility, Workspace};
-use portal::worker::{Outcome, WorkError};
+use portal::entry::worker::{Outcome, WorkError};
 use serde_json::json;
 
 async fn submit(stack: &Stack, ip: u32, email: &str, subject: &str) -> u16 {
@@ -377,7 +377,7 @@ async fn a_batch_cut_off_at_the_deadline_fails_every_record_left_and_gives_back_
     // away as busy until it goes stale (a quickly retrying queue would
     // dead-letter the record first).
     let stack = Stack::start().await;
-    let records = portal::worker::CONCURRENCY + 1;
+    let records = portal::entry::worker::CONCURRENCY + 1;
     for i in 0..records {
         assert_eq!(submit(&stack, i as u32, &format!("cut{i}@example.com"), "Cut").await, 201);
     }
@@ -493,7 +493,7 @@ async fn what_one_record_costs() {
     assert_eq!(stack.proxy.sent_emails().len(), 2 * RECORDS, "every record sent its two emails, once");
 }
 
-const CONCURRENCY_UNDER_TEST: usize = portal::worker::CONCURRENCY;
+const CONCURRENCY_UNDER_TEST: usize = portal::entry::worker::CONCURRENCY;
 
 /// A new user's first session in a workspace without auto-assignment: nobody
 /// is assigned and nobody says `--as`, yet comment, status and resolve work;

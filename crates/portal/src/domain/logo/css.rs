@@ -4,7 +4,7 @@
 //! removed first, so that no spelling hides a function or a URL.
 
 use super::allowed::CSS_FUNCTIONS;
-use super::svg::{has_script_url, shorten};
+use super::xml::{has_script_url, shorten};
 
 /// Why this CSS may not be in a logo, or `None`. Refused: `@import`, `url()`
 /// to anything but `#fragment`, any function not in [`CSS_FUNCTIONS`], and

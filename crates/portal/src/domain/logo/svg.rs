@@ -14,7 +14,7 @@ use super::allowed::{
     ATTRIBUTES, ELEMENTS, NOT_ANIMATABLE, NOT_CSS, REFUSED_ELEMENTS, TEXT_ONLY_ELEMENTS, XML_ATTRIBUTES,
 };
 use super::css::{css_problem, decoded as css_decoded};
-use super::xml::{decode, escape, normalize_line_ends, Context};
+use super::xml::{decode, escape, has_script_url, normalize_line_ends, shorten, Context};
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
@@ -42,23 +42,6 @@ pub fn clean_svg(text: &str) -> Result<String, String> {
         reader.token(token)?;
     }
     reader.finish()?.write()
-}
-
-/// Whether text holds a script URL once white space and control characters,
-/// which URL parsers skip, are taken out.
-pub(super) fn has_script_url(text: &str) -> bool {
-    let compact: String =
-        text.chars().filter(|c| !c.is_whitespace() && !c.is_control()).map(|c| c.to_ascii_lowercase()).collect();
-    compact.contains("javascript:") || compact.contains("vbscript:")
-}
-
-pub(super) fn shorten(text: &str) -> String {
-    let short: String = text.chars().take(60).collect();
-    if short.len() < text.len() {
-        format!("{short}...")
-    } else {
-        short
-    }
 }
 
 /// A node of the cleaned logo; `Drawing::nodes[0]` is the root `<svg>`.

@@ -2,8 +2,6 @@
 //! and attribute white space normalised), and written back so that it reads
 //! the same again.
 
-use super::svg::shorten;
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Context {
     Text,
@@ -90,5 +88,22 @@ pub(super) fn escape(text: &str, context: Context, out: &mut String) {
             ('\n', Context::Attribute) => out.push_str("&#10;"),
             _ => out.push(c),
         }
+    }
+}
+
+/// Whether text holds a script URL once white space and control characters,
+/// which URL parsers skip, are taken out.
+pub(super) fn has_script_url(text: &str) -> bool {
+    let compact: String =
+        text.chars().filter(|c| !c.is_whitespace() && !c.is_control()).map(|c| c.to_ascii_lowercase()).collect();
+    compact.contains("javascript:") || compact.contains("vbscript:")
+}
+
+pub(super) fn shorten(text: &str) -> String {
+    let short: String = text.chars().take(60).collect();
+    if short.len() < text.len() {
+        format!("{short}...")
+    } else {
+        short
     }
 }

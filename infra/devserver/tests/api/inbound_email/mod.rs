@@ -13,10 +13,10 @@ use crate::support::*;
 use devserver::inbound::{LocalReceiving, LOCAL_FUNCTION_ARN};
 use devserver::ses_event::{as_stored, receipt_event, Receipt};
 use devserver::smtp::Envelope;
-use portal::domain::inbound::SesMessageId;
+use portal::domain::mail_in::SesMessageId;
 use portal::domain::secrets::token_hash;
 use portal::domain::{Channel, Priority, Status, TokenPurpose};
-use portal::inbound::SesReceiptEvent;
+use portal::entry::mail_in::SesReceiptEvent;
 use portal::service::{Dropped, Received};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -72,7 +72,7 @@ impl MailStack {
     }
 
     async fn invoke(&self, event: &SesReceiptEvent) -> Vec<Received> {
-        portal::inbound::handle(&self.stack.portal, event).await.unwrap()
+        portal::entry::mail_in::handle(&self.stack.portal, event).await.unwrap()
     }
 }
 
@@ -82,7 +82,7 @@ fn s3(stack: &Stack) -> aws_sdk_s3::Client {
 
 /// Stores a message where SES's S3 action would.
 async fn store(stack: &Stack, id: &SesMessageId, raw: Vec<u8>) {
-    portal::mailbox::store(&s3(stack), &stack.names.inbound_bucket, id, raw).await.unwrap();
+    portal::mail_in::store(&s3(stack), &stack.names.inbound_bucket, id, raw).await.unwrap();
 }
 
 /// A tiny SMTP client: EHLO, MAIL, RCPT, DATA (dot-stuffed), QUIT.
@@ -210,7 +210,7 @@ mod template {
         assert_eq!(bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"], true);
         let rule = &bucket["LifecycleConfiguration"]["Rules"][0];
         assert_eq!((rule["ExpirationInDays"].as_u64(), rule["Status"].as_str()), (Some(30), Some("Enabled")));
-        assert_eq!(rule["Prefix"], portal::mailbox::INBOUND_PREFIX);
+        assert_eq!(rule["Prefix"], portal::mail_in::INBOUND_PREFIX);
         let statements = template["Resources"]["InboundMailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
             .as_sequence()
             .unwrap()
@@ -236,7 +236,7 @@ mod template {
         let name = body["Name"].as_str().unwrap();
         assert!(name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)));
         let steps = body["Actions"].as_sequence().unwrap();
-        assert_eq!(steps[0]["S3Action"]["ObjectKeyPrefix"], portal::mailbox::INBOUND_PREFIX);
+        assert_eq!(steps[0]["S3Action"]["ObjectKeyPrefix"], portal::mail_in::INBOUND_PREFIX);
         assert!(steps[0]["S3Action"]["KmsKeyArn"].is_null());
         assert_eq!(steps[1]["LambdaAction"]["InvocationType"], "Event");
         assert_eq!(steps[1]["LambdaAction"]["FunctionArn"]["Fn::GetAtt"][0], "InboundEmailFunction");
@@ -280,9 +280,9 @@ mod template {
         }
         let limits = statements.iter().find(|s| s["Resource"]["Fn::GetAtt"][0] == "RateLimitTable").unwrap();
         for limit in [
-            portal::ratelimit::Limit::inbound_tickets_per_sender(),
-            portal::ratelimit::Limit::replies_by_mail_per_sender(1),
-            portal::ratelimit::Limit::replies_per_ticket(1),
+            portal::domain::limits::Limit::inbound_tickets_per_sender(),
+            portal::domain::limits::Limit::replies_by_mail_per_sender(1),
+            portal::domain::limits::Limit::replies_per_ticket(1),
         ] {
             assert!(leading(limits).contains(&format!("{}#*", limit.scope)), "{}", limit.scope);
         }

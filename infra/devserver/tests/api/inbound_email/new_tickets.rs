@@ -56,7 +56,7 @@ async fn a_mail_to_the_workspace_opens_a_ticket_and_the_worker_confirms_it() {
     let objects = s3(stack).list_objects_v2().bucket(&stack.names.inbound_bucket).send().await.unwrap();
     let keys: Vec<_> = objects.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys.len(), 1);
-    assert!(keys[0].starts_with(portal::mailbox::INBOUND_PREFIX), "{keys:?}");
+    assert!(keys[0].starts_with(portal::mail_in::INBOUND_PREFIX), "{keys:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -234,7 +234,7 @@ async fn header_injection_through_the_subject_and_name_reaches_no_header() {
     assert!(sent.iter().all(|m| !m.subject.contains(['\r', '\n'])), "{sent:?}");
 }
 
-/// The S3 read is made without S3's SDK (`portal::s3_get`): its retries are ours.
+/// The S3 read is made without S3's SDK (`portal::aws::s3_get`): its retries are ours.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failed_s3_reads_are_retried_and_a_lasting_failure_leaves_the_mail_for_the_next_delivery() {
     use devserver::proxy::Fault;
@@ -261,7 +261,7 @@ async fn failed_s3_reads_are_retried_and_a_lasting_failure_leaves_the_mail_for_t
     let raw = mail("Bo <bo@example.com>", "Bucket down", "", "Hello.");
     let event = mail_stack.stored_event("bo@example.com", DEMO, raw.as_bytes()).await;
     stack.proxy.fail_when(move |call| is_read(call).then_some(Fault { status: 500, error_type: "InternalError" }));
-    assert!(portal::inbound::handle(&stack.portal, &event).await.is_err());
+    assert!(portal::entry::mail_in::handle(&stack.portal, &event).await.is_err());
     assert_eq!(stack.ticket_count().await, 1);
 
     // Healed: the next delivery opens the ticket, a further one only finds it.

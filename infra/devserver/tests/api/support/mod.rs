@@ -17,10 +17,10 @@ use portal::aws::AwsClients;
 use portal::config::Config;
 use portal::domain::clock::{Clock, ManualClock};
 use portal::domain::{PortalEvent, Ticket, TicketRef, WorkspaceSlug};
+use portal::entry::worker::Worker;
 use portal::provision::{provision, Provisioned, StackNames};
 use portal::service::Sweep;
 use portal::store::Store;
-use portal::worker::Worker;
 use portal::Portal;
 
 pub struct Stack {
@@ -85,7 +85,7 @@ pub async fn clients_for(endpoint: &str) -> AwsClients {
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         ses: Some(aws_sdk_sesv2::Client::from_conf(ses)),
         s3: Some(portal::aws::s3_client(&sdk)),
-        objects: Some(portal::s3_get::ObjectReader::new(&sdk, &http)),
+        objects: Some(portal::aws::s3_get::ObjectReader::new(&sdk, &http)),
     }
 }
 

@@ -18,7 +18,7 @@ use aws_smithy_types::body::SdkBody;
 use http_body_util::{BodyExt, Limited};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::aws_init::http::LambdaHttpClient;
+use crate::aws::http::LambdaHttpClient;
 
 /// Attempts per read, as the SDK's standard retry mode makes them.
 const ATTEMPTS: u32 = 3;
@@ -209,7 +209,7 @@ mod tests {
     use super::*;
 
     fn reader(endpoint: Option<&str>) -> ObjectReader {
-        let http = LambdaHttpClient::new(crate::aws_init::tls::client_config_with(None).unwrap());
+        let http = LambdaHttpClient::new(crate::aws::tls::client_config_with(None).unwrap());
         let mut sdk = SdkConfig::builder().region(aws_config::Region::new("eu-west-1"));
         if let Some(endpoint) = endpoint {
             sdk = sdk.endpoint_url(endpoint);
@@ -263,7 +263,7 @@ mod tests {
 
     /// A reader with credentials, for `endpoint`.
     fn signing_reader(endpoint: &str) -> ObjectReader {
-        let http = LambdaHttpClient::new(crate::aws_init::tls::client_config_with(None).unwrap());
+        let http = LambdaHttpClient::new(crate::aws::tls::client_config_with(None).unwrap());
         let credentials = aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test");
         let sdk = SdkConfig::builder()
             .region(aws_config::Region::new("eu-west-1"))

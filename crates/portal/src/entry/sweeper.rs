@@ -6,8 +6,8 @@
 /// The Lambda main of the outbox-sweeper. The scheduled event says nothing
 /// the sweep needs, so it is not read.
 pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
-    crate::telemetry::init();
-    let portal = crate::aws_init::lambda_portal(crate::aws_init::Needs::SWEEPER).await?;
+    crate::entry::telemetry::init();
+    let portal = crate::entry::lambda::lambda_portal(crate::entry::lambda::Needs::SWEEPER).await?;
     let portal = &portal;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |_: lambda_runtime::LambdaEvent<serde_json::Value>| async move {

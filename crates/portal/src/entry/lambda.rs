@@ -19,18 +19,15 @@
 //! `AWS_ENDPOINT_URL` (the local emulator) and `AWS_MAX_ATTEMPTS` are honoured
 //! as the SDK's own loader does.
 
-pub mod http;
-pub mod tls;
-
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 
-use crate::aws::AwsClients;
+use crate::aws::s3_get::ObjectReader;
+use crate::aws::{http, tls, AwsClients};
 use crate::config::{Config, ConfigError};
-use crate::s3_get::ObjectReader;
 use crate::Portal;
 
 /// mimalloc instead of glibc's allocator, which was a fifth of a warm
@@ -66,7 +63,7 @@ fn preconnect_wait(get: impl Fn(&str) -> Option<String>) -> Result<Duration, Con
 /// The SES client and the S3 reader come with the function that builds them:
 /// a function whose `Needs` names none never refers to them, so the linker
 /// leaves out their code (SES's configuration and endpoint rules). S3 is read
-/// without its SDK ([`crate::s3_get`]).
+/// without its SDK ([`crate::aws::s3_get`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Needs {
     pub dynamodb: usize,

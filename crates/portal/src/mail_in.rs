@@ -4,9 +4,9 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
+use crate::aws::s3_get::{Object, ObjectReader};
 use crate::aws::AwsError;
-use crate::domain::inbound::SesMessageId;
-use crate::s3_get::{Object, ObjectReader};
+use crate::domain::mail_in::SesMessageId;
 
 /// The S3 action's `ObjectKeyPrefix` (template.yaml): SES appends the message
 /// id with no separator, so it ends in `/`.

@@ -191,8 +191,8 @@ fn deadline_of(context: &lambda_runtime::Context) -> Instant {
 
 /// The Lambda main of the assign-worker.
 pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
-    crate::telemetry::init();
-    let worker = Worker::new(crate::aws_init::lambda_portal(crate::aws_init::Needs::WORKER).await?)?;
+    crate::entry::telemetry::init();
+    let worker = Worker::new(crate::entry::lambda::lambda_portal(crate::entry::lambda::Needs::WORKER).await?)?;
     let worker = &worker;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
         let deadline = deadline_of(&event.context);

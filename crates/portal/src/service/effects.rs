@@ -16,6 +16,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::{claims, Portal};
 use crate::aws::AwsError;
 use crate::domain::events::BadEvent;
@@ -23,7 +24,8 @@ use crate::domain::secrets::{new_link_token, token_hash};
 use crate::domain::{
     Agent, Author, Comment, EventKind, InboxItem, LinkToken, PortalEvent, ReplyRecipient, Ticket, Visibility, Workspace,
 };
-use crate::mail::{self, Email, Mailer};
+use crate::emails::{self, Email};
+use crate::mail_out::Mailer;
 use crate::store::Claim;
 
 /// A message older than this whose ticket, comment or resolution does not exist
@@ -45,8 +47,10 @@ pub enum WorkError {
     #[error("missing configuration: set MAIL_FROM")]
     NoSender,
     #[error(transparent)]
-    Aws(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
+
+unavailable_from_aws!(WorkError);
 
 /// What processing one event came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,8 +93,8 @@ impl Portal {
     }
 
     /// How the workspace's emails look.
-    pub(super) fn brand(&self, workspace: &Workspace) -> mail::Brand {
-        mail::Brand::for_workspace(workspace, &self.links)
+    pub(super) fn brand(&self, workspace: &Workspace) -> emails::Brand {
+        emails::Brand::for_workspace(workspace, &self.links)
     }
 
     /// Sends the email `compose` writes unless the ledger says it was sent.
@@ -98,7 +102,7 @@ impl Portal {
         &self,
         event: &PortalEvent,
         name: &str,
-        brand: &mail::Brand,
+        brand: &emails::Brand,
         compose: F,
     ) -> Result<(), WorkError>
     where
@@ -116,7 +120,7 @@ impl Portal {
     pub(super) async fn mail_once_keyed<F, Fut>(
         &self,
         key: String,
-        brand: &mail::Brand,
+        brand: &emails::Brand,
         compose: F,
     ) -> Result<(), WorkError>
     where
@@ -244,7 +248,7 @@ impl Portal {
             }
             let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
             self.once_mail(event, "confirmation_email", &brand, || async {
-                Ok(mail::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)
+                Ok(emails::confirmation(&ticket.email, &ticket.reference.to_string(), &tracking)
                     .with_ticket_link(self.new_ticket_link(&ticket).await?)
                     .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
                     .with_thread(self.thread_of(&ticket)))
@@ -264,7 +268,7 @@ impl Portal {
         event: &PortalEvent,
         workspace: &Workspace,
         ticket: &Ticket,
-        brand: &mail::Brand,
+        brand: &emails::Brand,
     ) -> Result<(), WorkError> {
         let Some(agent) = self.assignee_for(event, workspace, ticket).await? else { return Ok(()) };
         let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
@@ -280,7 +284,7 @@ impl Portal {
         };
         self.store.add_inbox_item(&event.workspace, &item).await?;
         self.once_mail(event, "agent_email", brand, || async {
-            Ok(mail::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking)
+            Ok(emails::agent_assigned(&agent.email, &reference, &ticket.subject, &tracking)
                 .with_reply_to(self.reply_address(ticket, ReplyRecipient::Agent(agent.id.clone())).await?)
                 .with_thread(self.thread_of(ticket)))
         })
@@ -381,7 +385,7 @@ impl Portal {
         let tracking = self.links.tracking_url(&event.workspace, ticket.reference);
         let brand = self.brand(&workspace);
         self.once_mail(event, "customer_email", &brand, || async {
-            Ok(mail::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking)
+            Ok(emails::agent_reply(&ticket.email, &ticket.reference.to_string(), name, &comment.body, &tracking)
                 .with_ticket_link(self.new_ticket_link(&ticket).await?)
                 .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
                 .with_thread(self.thread_of(&ticket)))
@@ -413,7 +417,7 @@ impl Portal {
             let stored = LinkToken::survey(event.workspace.clone(), ticket.reference, &event.id, self.clock.now_unix());
             store.put_link_token(&token_hash(&token), &stored).await?;
             let url = self.links.survey_url(&event.workspace, &token);
-            Ok(mail::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url)
+            Ok(emails::rate_your_experience(&ticket.email, &ticket.reference.to_string(), &resolution, &url)
                 .with_ticket_link(self.new_ticket_link(&ticket).await?)
                 .with_reply_to(self.reply_address(&ticket, ReplyRecipient::Customer).await?)
                 .with_thread(self.thread_of(&ticket)))

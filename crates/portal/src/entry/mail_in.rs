@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::inbound::Verdicts;
+use crate::domain::mail_in::Verdicts;
 use crate::service::{InboundError, Received, ReceivedEmail};
 use crate::Portal;
 
@@ -118,8 +118,8 @@ pub async fn handle(portal: &Portal, event: &SesReceiptEvent) -> Result<Vec<Rece
 
 /// The Lambda main of the inbound-email function.
 pub async fn run_lambda() -> Result<(), lambda_runtime::Error> {
-    crate::telemetry::init();
-    let portal = crate::aws_init::lambda_portal(crate::aws_init::Needs::INBOUND).await?;
+    crate::entry::telemetry::init();
+    let portal = crate::entry::lambda::lambda_portal(crate::entry::lambda::Needs::INBOUND).await?;
     let portal = &portal;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<SesReceiptEvent>| async move {

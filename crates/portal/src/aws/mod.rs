@@ -6,9 +6,13 @@ use std::fmt;
 
 use aws_config::{BehaviorVersion, ConfigLoader};
 
-use crate::aws_init::http::LambdaHttpClient;
-use crate::aws_init::tls::{self, TlsError};
-use crate::s3_get::ObjectReader;
+pub mod http;
+pub mod s3_get;
+pub mod tls;
+
+use http::LambdaHttpClient;
+use s3_get::ObjectReader;
+use tls::TlsError;
 
 /// The HTTP client every AWS call goes through (TLS from compiled-in roots).
 pub fn http_client() -> Result<LambdaHttpClient, TlsError> {
@@ -28,7 +32,7 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     /// Only the worker sends email; the HTTP functions' Lambda init builds
-    /// none (see `aws_init`).
+    /// none (see `entry::lambda`).
     pub ses: Option<aws_sdk_sesv2::Client>,
     /// S3's SDK client, for the tools that write objects (provisioning, the
     /// dev SMTP receiver); no function builds it.

@@ -1,16 +1,16 @@
-//! Emails: what each kind says (one place, both parts), and the SES adapter.
+//! Emails: what each kind says (one place, both parts; the HTML part's layout
+//! is `templates/email.html`, beside the pages' templates). Sending them is
+//! [`crate::mail_out`]'s.
 //!
 //! User-supplied text only ever travels in the body, escaped in the HTML part;
 //! subjects are built from references and validated single-line text and
 //! stripped of control characters, so no field can inject a header.
 
 use askama::Template;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader};
 use inbound_mail::FOOTER_MARKER;
 
-use crate::aws::AwsError;
+use crate::domain::accent::DEFAULT_ACCENT;
 use crate::domain::access::{ACCESS_LINK_TTL_SECS, TICKET_LINK_TTL_SECS};
-use crate::domain::branding::DEFAULT_ACCENT;
 use crate::domain::csat::CSAT_LINK_TTL_SECS;
 use crate::domain::text::human_duration;
 use crate::domain::{TicketRef, Workspace};
@@ -287,81 +287,6 @@ pub fn access_link(to: &str, url: &str, reference: Option<TicketRef>) -> Email {
     }
 }
 
-/// SES v2 adapter.
-#[derive(Clone, Debug)]
-pub struct Mailer {
-    client: aws_sdk_sesv2::Client,
-    from: String,
-}
-
-impl Mailer {
-    pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
-        Self { client, from: from.into() }
-    }
-
-    /// Sends both parts. Errors are the caller's to retry; they carry SES's
-    /// error code and kind only (see [`SesFailure`]).
-    pub async fn send(&self, email: &Email, brand: &Brand) -> Result<(), AwsError> {
-        let content = |text: String| Content::builder().data(text).charset("UTF-8").build();
-        let subject = content(email.subject_line()).map_err(|e| AwsError::new("SendEmail subject", e))?;
-        let text = content(email.text(&brand.name)).map_err(|e| AwsError::new("SendEmail text", e))?;
-        let html = content(email.html(brand)).map_err(|e| AwsError::new("SendEmail html", e))?;
-        let mut message = Message::builder().subject(subject).body(Body::builder().text(text).html(html).build());
-        for (name, value) in email.headers() {
-            let header = MessageHeader::builder().name(name).value(value).build();
-            message = message.headers(header.map_err(|e| AwsError::new("SendEmail header", e))?);
-        }
-        let message = message.build();
-        self.client
-            .send_email()
-            .from_email_address(&self.from)
-            .set_reply_to_addresses(email.reply_to_header().map(|a| vec![a.to_owned()]))
-            .destination(Destination::builder().to_addresses(&email.to).build())
-            .content(EmailContent::builder().simple(message).build())
-            .send()
-            .await
-            .map_err(|e| AwsError::new("SendEmail", SesFailure::of(&e)))?;
-        Ok(())
-    }
-}
-
-/// A failed SendEmail as it may be logged: the error code and the kind of
-/// failure, never SES's message, which can name the recipient ("Email address
-/// is not verified ... ann@example.com"). The SDK error is dropped here on
-/// purpose, so no log line or error chain can carry it further.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind}{}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
-pub struct SesFailure {
-    /// `service error`, `timeout`, `dispatch failure`, ...
-    pub kind: &'static str,
-    /// The service's error code (`MessageRejected`, `TooManyRequestsException`), if it sent one.
-    pub code: Option<String>,
-}
-
-impl SesFailure {
-    fn of<E, R>(err: &aws_sdk_sesv2::error::SdkError<E, R>) -> Self
-    where
-        E: aws_sdk_sesv2::error::ProvideErrorMetadata,
-    {
-        use aws_sdk_sesv2::error::SdkError;
-        let kind = match err {
-            SdkError::ServiceError(_) => "service error",
-            SdkError::TimeoutError(_) => "timeout",
-            SdkError::DispatchFailure(_) => "dispatch failure",
-            SdkError::ResponseError(_) => "unreadable response",
-            SdkError::ConstructionFailure(_) => "request not built",
-            _ => "failure",
-        };
-        // Codes are identifiers; anything else in that place is not logged.
-        let code = err
-            .as_service_error()
-            .and_then(|e| e.code())
-            .filter(|c| c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '_'))
-            .map(str::to_owned);
-        Self { kind, code }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,13 +300,6 @@ mod tests {
         let survey = rate_your_experience("ann@example.com", "TKT-0001", "Done", "https://p.example/s")
             .with_reply_to(Some("reply+abc@inbound.example.com".into()));
         assert!(survey.footer.contains(REPLY_BY_MAIL), "{}", survey.footer);
-    }
-
-    #[test]
-    fn ses_failures_read_as_their_kind_and_code() {
-        let failure = SesFailure { kind: "service error", code: Some("MessageRejected".into()) };
-        assert_eq!(failure.to_string(), "service error MessageRejected");
-        assert_eq!(SesFailure { kind: "timeout", code: None }.to_string(), "timeout");
     }
 
     #[test]

@@ -1,5 +1,16 @@
-//! DynamoDB plumbing for both tables: attribute values, keys, items to and
-//! from serde types, and telling a condition that did not hold from a failure.
+//! The DynamoDB base both tables stand on (the store's portal table and the
+//! limiter's rate-limit table): attribute values, keys, items to and from
+//! serde types, telling a condition that did not hold from a failure,
+//! all-or-nothing writes ([`transaction`]), a limit's admission inside one
+//! ([`Charge`]) and the atomic counter ([`Counter`]). It imports neither the
+//! store nor the limiter.
+
+mod charge;
+mod counter;
+pub mod transaction;
+
+pub use charge::Charge;
+pub use counter::Counter;
 
 use std::collections::HashMap;
 
@@ -8,8 +19,15 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::keys::{PK, SK};
 use crate::aws::AwsError;
+
+/// The partition key of both tables.
+pub const PK: &str = "pk";
+/// The sort key of the portal table (the rate-limit table has none).
+pub const SK: &str = "sk";
+/// TTL attribute on both tables (epoch seconds). The emulator never expires
+/// items, so code checks expiry itself.
+pub const EXPIRES_AT: &str = "expiresAt";
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -12,9 +12,6 @@ use super::submission::NewTicket;
 use super::ticket::TicketRef;
 use super::workspace::WorkspaceSlug;
 
-/// New tickets one sender address may open by email in any 60 minutes.
-pub const INBOUND_TICKETS_PER_SENDER_PER_HOUR: u32 = 10;
-
 /// The local part of a reply address: `reply+{token}@{INBOUND_DOMAIN}`.
 pub const REPLY_LOCAL_PREFIX: &str = "reply+";
 

@@ -22,27 +22,20 @@
 use inbound_mail::InboundMail;
 use ulid::Ulid;
 
-use super::inbound::{dropped, Dropped, InboundError, Received};
+use super::mail_in::{dropped, Dropped, InboundError, Received};
 use super::retry::{until_fresh, Attempt};
 use super::Portal;
-use crate::domain::access::TrackingMode;
 use crate::domain::fields::normalize_email;
-use crate::domain::inbound::{mail_body, parse_thread_root, FollowUp, SesMessageId};
+use crate::domain::limits::Limit;
+use crate::domain::mail_in::{mail_body, parse_thread_root, FollowUp, SesMessageId};
 use crate::domain::secrets::{constant_time_eq, sha256_hex, token_hash};
+use crate::domain::TrackingMode;
 use crate::domain::{
     Author, Comment, EventKind, MessageBody, PortalEvent, ReplyRecipient, Status, TicketRef, Visibility, WorkspaceSlug,
     MAX_CUSTOMER_MESSAGES,
 };
-use crate::ratelimit::{Limit, Subject};
+use crate::limiter::Subject;
 use crate::store::{CommentWrite, CustomerReply, StatusChange, TicketWriteError};
-
-impl Limit {
-    /// Answers by email per sender address per 60 minutes (the portal's
-    /// per-client reply limit, counted per address: mail has no client IP).
-    pub const fn replies_by_mail_per_sender(max: u32) -> Self {
-        Self::new("inbound-reply-sender", max, 3600)
-    }
-}
 
 /// Who wrote an answer, once checked against the token.
 enum Writer {

@@ -18,9 +18,9 @@ use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Put, TransactW
 use aws_sdk_dynamodb::Client;
 use rand::Rng;
 
-use super::dynamo::Item;
+use super::{Charge, Item};
 use crate::aws::AwsError;
-use crate::ratelimit::{Charge, OverLimit};
+use crate::domain::limits::OverLimit;
 
 /// DynamoDB's cap on the items of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;

@@ -17,9 +17,10 @@
 //! refused, the old item (`ReturnValuesOnConditionCheckFailure = ALL_OLD`)
 //! says when `t0` leaves the window: that is `Retry-After`.
 //!
-//! A limit is used in one of two ways: [`RateLimiter::admit`] (one write of
-//! its own), or a [`Charge`] that a store operation adds to its transaction, so
-//! that the charge and the write it pays for happen together or not at all.
+//! A limit ([`crate::domain::limits`]) is used in one of two ways:
+//! [`RateLimiter::admit`] (one write of its own), or a [`Charge`] that a store
+//! operation adds to its transaction, so that the charge and the write it pays
+//! for happen together or not at all.
 //! Subjects are hashed with the stack's secret salt; no address is stored.
 
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -27,72 +28,17 @@ use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, Update};
 use aws_sdk_dynamodb::Client;
 
 use crate::aws::AwsError;
-use crate::domain::access::{ACCESS_LINKS_PER_ADDRESS_PER_HOUR, ACCESS_REQUESTS_PER_CLIENT_PER_HOUR};
 use crate::domain::client::ClientAddress;
+use crate::domain::clock::Clock;
 use crate::domain::fields::mailbox_of;
+use crate::domain::limits::Limit;
 use crate::domain::secrets::{client_key, RateLimitSalt};
-use crate::domain::time::Clock;
 use crate::domain::{TicketRef, WorkspaceSlug};
-use crate::store::dynamo::{condition_outcome, n, number, s, Item};
-use crate::store::keys::{EXPIRES_AT, PK};
-
-/// The most admissions one limit may allow per window: one register slot each.
-/// 100 slots make expressions of about 3 KB, under DynamoDB's 4 KB limit
-/// (a unit test holds the longest one to it; the emulator checks no length).
-pub const MAX_LIMIT: u32 = 100;
+use crate::dynamo::{condition_outcome, n, number, s, Charge, EXPIRES_AT, PK};
 
 const CONDITION: &str = "attribute_not_exists(t0) OR t0 <= :cutoff";
-
-/// What is being limited, and how much of it a window allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    pub scope: &'static str,
-    /// Admissions per window, 1 to [`MAX_LIMIT`].
-    pub max: u32,
-    pub window_secs: i64,
-}
-
-impl Limit {
-    /// A limit of `max` per `window_secs`, held to 1..=[`MAX_LIMIT`].
-    pub const fn new(scope: &'static str, max: u32, window_secs: i64) -> Self {
-        let max = if max == 0 {
-            1
-        } else if max > MAX_LIMIT {
-            MAX_LIMIT
-        } else {
-            max
-        };
-        Self { scope, max, window_secs }
-    }
-    /// Ticket submissions per client address per 60 minutes.
-    pub const fn submissions(max: u32) -> Self {
-        Self::new("submit", max, 3600)
-    }
-    /// Typed-email misses (tracking, replying) per client address per 15 minutes.
-    pub const fn failed_lookups_per_client(max: u32) -> Self {
-        Self::new("lookup-client", max, 900)
-    }
-    /// Typed-email misses per ticket per 15 minutes, from any address.
-    pub const fn failed_lookups_per_ticket(max: u32) -> Self {
-        Self::new("lookup-ticket", max, 900)
-    }
-    /// Customer replies per client address per 60 minutes.
-    pub const fn replies_per_client(max: u32) -> Self {
-        Self::new("reply-client", max, 3600)
-    }
-    /// Customer replies per ticket per 60 minutes, from any address.
-    pub const fn replies_per_ticket(max: u32) -> Self {
-        Self::new("reply-ticket", max, 3600)
-    }
-    /// Access-link requests per client address per hour (over it: silently dropped).
-    pub const fn access_requests_per_client() -> Self {
-        Self::new("access-client", ACCESS_REQUESTS_PER_CLIENT_PER_HOUR, 3600)
-    }
-    /// Access links emailed per address per hour (over it: silently not sent).
-    pub const fn access_links_per_address() -> Self {
-        Self::new("access-address", ACCESS_LINKS_PER_ADDRESS_PER_HOUR, 3600)
-    }
-}
+/// The register's slot that holds the oldest admission in the window.
+const OLDEST: &str = "t0";
 
 /// Who a limit counts. Client addresses come as [`ClientAddress`], so every
 /// per-client limit counts an IPv6 client per /64.
@@ -123,57 +69,6 @@ pub enum Admission {
     Limited {
         retry_after_secs: u64,
     },
-}
-
-/// A limit that refused, and when it will take one more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OverLimit {
-    pub limit: Limit,
-    pub retry_after_secs: u64,
-}
-
-impl OverLimit {
-    /// The refusal that waits longest (what `Retry-After` should say).
-    pub fn longest(refusals: &[OverLimit]) -> Option<OverLimit> {
-        refusals.iter().copied().max_by_key(|r| r.retry_after_secs)
-    }
-}
-
-/// One admission of a limit, to be written inside a store transaction: opaque
-/// to the service, which only hands it on; the store adds [`Charge::update`]
-/// as a part and maps a refusal back with [`Charge::refused`].
-#[derive(Debug, Clone)]
-pub struct Charge {
-    limit: Limit,
-    now: i64,
-    update: Update,
-}
-
-impl Charge {
-    pub fn limit(&self) -> Limit {
-        self.limit
-    }
-
-    /// The register's update (with its condition) for a transaction.
-    pub(crate) fn update(&self) -> Update {
-        self.update.clone()
-    }
-
-    /// What a refusal of this charge means, from the register as it was.
-    pub(crate) fn refused(&self, old: Option<&Item>) -> OverLimit {
-        OverLimit { limit: self.limit, retry_after_secs: retry_after(self.limit, self.now, old) }
-    }
-}
-
-/// Seconds until the oldest slot leaves the window (at least 1; the whole
-/// window if the old register could not be read).
-fn retry_after(limit: Limit, now: i64, old: Option<&Item>) -> u64 {
-    match old.and_then(|item| number(item, "t0")) {
-        Some(oldest) => {
-            (i64::try_from(oldest).unwrap_or(i64::MAX).saturating_add(limit.window_secs) - now).max(1) as u64
-        }
-        None => limit.window_secs.max(1) as u64,
-    }
 }
 
 /// `SET t0 = if_not_exists(t1, :z), ..., t{N-1} = :now, #exp = :exp`.
@@ -236,7 +131,7 @@ impl RateLimiter {
     /// A charge of one admission of `subject` under `limit`, for a transaction.
     pub fn charge(&self, limit: Limit, subject: &Subject<'_>) -> Result<Charge, AwsError> {
         let now = self.clock.now_unix();
-        Ok(Charge { limit, now, update: self.register_update(limit, subject, now)? })
+        Ok(Charge::new(limit, now, self.register_update(limit, subject, now)?, OLDEST))
     }
 
     /// Admits one more `subject` under `limit` if its window has room: one
@@ -263,7 +158,9 @@ impl RateLimiter {
                     UpdateItemError::ConditionalCheckFailedException(e) => e.item.as_ref(),
                     _ => None,
                 };
-                Admission::Limited { retry_after_secs: retry_after(limit, now, old) }
+                Admission::Limited {
+                    retry_after_secs: limit.retry_after_secs(now, old.and_then(|o| number(o, OLDEST))),
+                }
             }
         })
     }
@@ -272,7 +169,7 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::domain::limits::MAX_LIMIT;
 
     fn limiter() -> RateLimiter {
         let config = aws_sdk_dynamodb::Config::builder().behavior_version_latest().build();
@@ -309,13 +206,6 @@ mod tests {
         for placeholder in update.expression_attribute_values.unwrap().keys() {
             assert!(placeholder.len() <= 255);
         }
-    }
-
-    #[test]
-    fn limits_stay_within_the_register() {
-        assert_eq!(Limit::replies_per_client(0).max, 1);
-        assert_eq!(Limit::replies_per_ticket(100).max, 100);
-        assert_eq!(Limit::submissions(1000).max, MAX_LIMIT);
     }
 
     #[test]
@@ -357,27 +247,9 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_when_the_oldest_slot_leaves_the_window() {
-        let limit = Limit::submissions(10);
-        let register: Item = HashMap::from([("t0".to_owned(), n(1_000)), ("t9".to_owned(), n(1_500))]);
-        assert_eq!(retry_after(limit, 1_500, Some(&register)), 3_100);
-        assert_eq!(retry_after(limit, 4_599, Some(&register)), 1);
-        assert_eq!(retry_after(limit, 9_999, Some(&register)), 1, "never zero");
-        assert_eq!(retry_after(limit, 1_500, None), 3_600, "unknown: the whole window");
-    }
-
-    #[test]
     fn without_a_salt_nothing_is_counted() {
         let limiter = RateLimiter { salt: None, ..limiter() };
         let err = limiter.charge(Limit::submissions(10), &Subject::Client(ClientAddress::Unknown)).unwrap_err();
         assert!(err.to_string().contains("RATE_LIMIT_SALT"), "{err}");
-    }
-
-    #[test]
-    fn the_longest_refusal_decides_retry_after() {
-        let a = OverLimit { limit: Limit::replies_per_client(20), retry_after_secs: 10 };
-        let b = OverLimit { limit: Limit::replies_per_ticket(100), retry_after_secs: 99 };
-        assert_eq!(OverLimit::longest(&[a, b]), Some(b));
-        assert_eq!(OverLimit::longest(&[]), None);
     }
 }

@@ -2,7 +2,7 @@
 //! exactly as the form does (contact, number, the "ticket created" event, so
 //! the worker confirms, assigns and notifies), with channel Email.
 //!
-//! - At most [`INBOUND_TICKETS_PER_SENDER_PER_HOUR`] new tickets per sender
+//! - At most [`crate::domain::limits::INBOUND_TICKETS_PER_SENDER_PER_HOUR`] new tickets per sender
 //!   address in any 60 minutes (the shift-register limiter); past that the
 //!   mail is dropped and nothing is sent back.
 //! - Exactly once: SES (and Lambda's retries) may deliver a message more than
@@ -15,18 +15,20 @@
 
 use inbound_mail::{AutoReason, InboundMail, Origin, MAX_MESSAGE_BYTES};
 
+use super::error::{unavailable_from_aws, Unavailable};
 use super::submit::new_ticket_record;
 use super::Portal;
+use crate::aws::s3_get::Object;
 use crate::aws::AwsError;
-use crate::domain::inbound::{
+use crate::domain::limits::Limit;
+use crate::domain::mail_in::{
     new_ticket_from_mail, own_addresses, reply_address, thread_root, workspace_address, FollowUp, InboundRecipient,
-    SesMessageId, Verdicts, INBOUND_TICKETS_PER_SENDER_PER_HOUR,
+    SesMessageId, Verdicts,
 };
 use crate::domain::secrets::{new_reply_token, sha256_hex, token_hash};
 use crate::domain::NewTicket;
 use crate::domain::{Channel, EventKind, LinkToken, PortalEvent, ReplyRecipient, Ticket, TicketRef, WorkspaceSlug};
-use crate::ratelimit::{Admission, Limit, Subject};
-use crate::s3_get::Object;
+use crate::limiter::{Admission, Subject};
 use crate::store::{ClaimedKey, CreateTicketError, KeyClaim, Remembered};
 
 use super::submit::Twin;
@@ -94,15 +96,10 @@ pub enum InboundError {
     #[error(transparent)]
     Contended(#[from] super::Contended),
     #[error(transparent)]
-    Aws(#[from] AwsError),
+    Unavailable(#[from] Unavailable),
 }
 
-impl Limit {
-    /// New tickets by email per sender address per 60 minutes.
-    pub const fn inbound_tickets_per_sender() -> Self {
-        Self::new("inbound-sender", INBOUND_TICKETS_PER_SENDER_PER_HOUR, 3600)
-    }
-}
+unavailable_from_aws!(InboundError);
 
 impl Portal {
     /// Handles one received message. An error means "deliver it again"
